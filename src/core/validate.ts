@@ -1,0 +1,106 @@
+import { ABORT_MODES, type AbortMode } from './AbortMode.js';
+
+/** The longest task id accepted, in UTF-16 code units. */
+export const MAX_ID_LENGTH = 1024;
+/** The longest `reason` accepted, in UTF-16 code units. */
+export const MAX_REASON_LENGTH = 4096;
+/** The largest `abortTtl` accepted: 10 years in milliseconds. */
+export const MAX_ABORT_TTL = 10 * 365 * 24 * 60 * 60 * 1000;
+/** The largest `abortTimeout` accepted: the longest delay a Node.js timer takes (about 24.8 days). */
+export const MAX_ABORT_TIMEOUT = 2 ** 31 - 1;
+
+const describe = (value: unknown): string => {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    return String(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+};
+
+/**
+ * Checks a task id: a non-empty string of at most {@link MAX_ID_LENGTH} characters with no newline, carriage
+ * return or NUL.
+ * @throws TypeError when `id` is not a string; RangeError when it is empty, too long or holds a forbidden character.
+ */
+export function validateId(id: unknown, name = 'id'): asserts id is string {
+  if (typeof id !== 'string') throw new TypeError(`${name} must be a string, got ${describe(id)}`);
+  if (id.length === 0) throw new RangeError(`${name} must not be empty`);
+  if (id.length > MAX_ID_LENGTH) {
+    throw new RangeError(`${name} must be at most ${MAX_ID_LENGTH} characters, got ${id.length}`);
+  }
+  if (/[\n\r\0]/.test(id)) throw new RangeError(`${name} must not contain newlines, carriage returns or NUL`);
+}
+
+/**
+ * Checks one id or a non-empty array of ids and returns them as an array.
+ * @throws TypeError / RangeError naming the argument (`ids[3]` for the fourth of an array).
+ */
+export function validateIds(ids: unknown, name = 'id'): string[] {
+  if (Array.isArray(ids)) {
+    if (ids.length === 0) throw new RangeError(`${name} must not be an empty array`);
+    for (const [index, id] of ids.entries()) validateId(id, `${name}[${index}]`);
+    return ids as string[];
+  }
+  validateId(ids, name);
+  return [ids];
+}
+
+/**
+ * Checks a whole number of milliseconds within `[min, max]`.
+ * @throws TypeError when not a number; RangeError when NaN, infinite, fractional or out of range.
+ */
+export function validateMilliseconds(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number')
+    throw new TypeError(`${name} must be a number of milliseconds, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(
+      `${name} must be a whole number of milliseconds from ${min} to ${max}, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Checks an `abortTtl`: whole milliseconds from 1 to {@link MAX_ABORT_TTL}. */
+export const validateAbortTtl = (value: unknown, name = 'abortTtl'): number =>
+  validateMilliseconds(value, name, 1, MAX_ABORT_TTL);
+
+/** Checks an `abortTimeout`: whole milliseconds from 0 to {@link MAX_ABORT_TIMEOUT}. */
+export const validateAbortTimeout = (value: unknown, name = 'abortTimeout'): number =>
+  validateMilliseconds(value, name, 0, MAX_ABORT_TIMEOUT);
+
+/** Checks a mode: `'abort'` or `'cancel'`. */
+export function validateMode(mode: unknown, name = 'mode'): AbortMode {
+  if (!ABORT_MODES.includes(mode as AbortMode)) {
+    throw new TypeError(
+      `${name} must be one of ${ABORT_MODES.map((m) => `'${m}'`).join(', ')}, got ${describe(mode)}`,
+    );
+  }
+  return mode as AbortMode;
+}
+
+/** Checks an optional reason: a string of at most {@link MAX_REASON_LENGTH} characters. */
+export function validateReason(reason: unknown, name = 'reason'): string | undefined {
+  if (reason === undefined) return undefined;
+  if (typeof reason !== 'string') throw new TypeError(`${name} must be a string, got ${describe(reason)}`);
+  if (reason.length > MAX_REASON_LENGTH) {
+    throw new RangeError(`${name} must be at most ${MAX_REASON_LENGTH} characters, got ${reason.length}`);
+  }
+  return reason;
+}
+
+/** Checks that an options argument is an object (or undefined). */
+export function validateOptions<T extends object>(options: unknown, name = 'options'): Partial<T> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${name} must be an object, got ${describe(options)}`);
+  }
+  return options as Partial<T>;
+}
+
+/** Checks an optional boolean flag. */
+export function validateBoolean(value: unknown, name: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
+  return value;
+}

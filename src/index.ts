@@ -1,0 +1,31 @@
+// Core: abort events, errors and the Abortable facade (pure RxJS, no Redis).
+
+// Event backends.
+export type { EventBackend } from './backends/EventBackend.js';
+export { MemoryBackend, type MemoryBackendOptions } from './backends/MemoryBackend.js';
+export { Abortable, type AbortableOptions, type AbortOptions } from './core/Abortable.js';
+export type { AbortEvent } from './core/AbortEvent.js';
+export { ABORT_MODES, type AbortMode } from './core/AbortMode.js';
+// Top-level functions and operators (use the { abortable } option, else the process-wide default).
+export { abort, type TopLevelAbortOptions } from './core/abort.js';
+export { abort$, type WatchOptions } from './core/abort$.js';
+export { aborted } from './core/aborted.js';
+export {
+  type AbortSignalOptions,
+  abortSignal,
+  signalFromAbortEvents,
+  type TopLevelAbortSignalOptions,
+  type WatchedAbortSignal,
+} from './core/abortSignal.js';
+export { getDefaultAbortable, setDefaultAbortable } from './core/defaultAbortable.js';
+export { Abort } from './core/errors/Abort.js';
+export { BackendClosedError } from './core/errors/BackendClosedError.js';
+export { NoAbortableError } from './core/errors/NoAbortableError.js';
+export { type TakeUntilAbortedOptions, takeUntilAborted } from './core/takeUntilAborted.js';
+export { type ThrowOnAbortOptions, throwOnAbort, throwOnAbortEvent } from './core/throwOnAbort.js';
+export {
+  MAX_ABORT_TIMEOUT,
+  MAX_ABORT_TTL,
+  MAX_ID_LENGTH,
+  MAX_REASON_LENGTH,
+} from './core/validate.js';
