@@ -1,0 +1,236 @@
+import type { Redis } from 'ioredis';
+import { ChannelRegistry } from './ChannelRegistry.js';
+import { NotificationsDisabledError } from './errors/NotificationsDisabledError.js';
+
+/** The few commands a subscriber connection needs: its own connection, from `client.duplicate()`. */
+export type SubscriberConnection = Pick<
+  Redis,
+  'subscribe' | 'unsubscribe' | 'on' | 'off' | 'connect' | 'disconnect' | 'status'
+>;
+
+/** What a watched channel is told. */
+export interface ChannelHandler {
+  /** A keyspace event (`set`, `del`, `expired`, ...) arrived on the channel. */
+  event(name: string): void;
+  /** The subscription is confirmed, first or again after a reconnect: re-read the key now. */
+  subscribed(): void;
+  /** The channel can no longer be watched (e.g. notifications are off); the handler is dropped. */
+  error(error: unknown): void;
+}
+
+/** Options of {@link KeyspaceSubscriber}. */
+export interface KeyspaceSubscriberOptions {
+  /** The dedicated subscriber connection (`autoResubscribe: false`: this class resubscribes and re-reads). */
+  connection: SubscriberConnection;
+  /**
+   * Runs after every (re)connect, before the channels are subscribed again: makes sure keyspace
+   * notifications are on. A {@link NotificationsDisabledError} fails every handler; other errors are
+   * reported and the step is retried with backoff.
+   */
+  prepare(subscriber: KeyspaceSubscriber): Promise<void>;
+  /** Non-fatal errors (connection errors, a failed retry), for diagnostics. */
+  report(error: unknown): void;
+}
+
+const CHUNK = 5000;
+const chunks = (channels: readonly string[]): string[][] => {
+  const out: string[][] = [];
+  for (let i = 0; i < channels.length; i += CHUNK) out.push(channels.slice(i, i + CHUNK));
+  return out;
+};
+
+type State = 'idle' | 'connecting' | 'online' | 'failed' | 'closed';
+
+/**
+ * One subscriber connection multiplexed over many keyspace channels: `SUBSCRIBE` when a channel gets its
+ * first handler, `UNSUBSCRIBE` when it loses it (batched per tick through a {@link ChannelRegistry}), and
+ * after every reconnect: prepare (notifications), resubscribe everything, then tell every handler to re-read,
+ * because pub/sub keeps nothing that was published while the connection was down.
+ */
+export class KeyspaceSubscriber {
+  readonly #connection: SubscriberConnection;
+  readonly #prepare: (subscriber: KeyspaceSubscriber) => Promise<void>;
+  readonly #report: (error: unknown) => void;
+  readonly #registry = new ChannelRegistry();
+  readonly #handlers = new Map<string, ChannelHandler>();
+  readonly #probes = new Map<string, () => void>();
+  #state: State = 'idle';
+  #epoch = 0;
+  #flushQueued = false;
+  #retry: NodeJS.Timeout | undefined;
+  #retryDelay = 100;
+  #onlineWaiters: Array<{ resolve(): void; reject(error: unknown): void }> = [];
+
+  constructor(options: KeyspaceSubscriberOptions) {
+    this.#connection = options.connection;
+    this.#prepare = options.prepare;
+    this.#report = options.report;
+  }
+
+  /** Channels subscribed or about to be. */
+  get size(): number {
+    return this.#registry.size;
+  }
+
+  /** Watches `channel`; `handler.subscribed()` runs once the subscription is confirmed. */
+  add(channel: string, handler: ChannelHandler): void {
+    this.#handlers.set(channel, handler);
+    this.#registry.add(channel);
+    this.#start();
+    this.#queueFlush();
+    if (this.#state === 'online' && !this.#registry.pendingSubscribe(channel)) {
+      // Still subscribed from before (removed and re-added within a tick): confirm at once.
+      queueMicrotask(() => {
+        if (this.#handlers.get(channel) === handler) handler.subscribed();
+      });
+    }
+  }
+
+  /** Stops watching `channel`. */
+  remove(channel: string): void {
+    this.#handlers.delete(channel);
+    this.#registry.remove(channel);
+    this.#queueFlush();
+  }
+
+  /** Connects (once) and resolves when the connection is prepared and subscribed; rejects if preparing failed. */
+  online(): Promise<void> {
+    if (this.#state === 'online') return Promise.resolve();
+    this.#start();
+    return new Promise((resolve, reject) => this.#onlineWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Subscribes `channel`, runs `trigger`, and resolves whether a message arrived on it within `timeout` ms:
+   * the empirical check that notifications are on where `CONFIG` is not allowed.
+   */
+  async probe(channel: string, trigger: () => Promise<unknown>, timeout: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const seen = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeout);
+      this.#probes.set(channel, () => resolve(true));
+    });
+    try {
+      await this.#connection.subscribe(channel);
+      await trigger();
+      return await seen;
+    } finally {
+      clearTimeout(timer);
+      this.#probes.delete(channel);
+      await this.#connection.unsubscribe(channel).catch(() => {});
+    }
+  }
+
+  /** Drops every handler and disconnects. */
+  close(): void {
+    this.#state = 'closed';
+    clearTimeout(this.#retry);
+    this.#handlers.clear();
+    this.#connection.off('message', this.#onMessage);
+    this.#connection.off('ready', this.#onReady);
+    this.#connection.off('close', this.#onClose);
+    this.#connection.off('error', this.#onError);
+    this.#connection.disconnect();
+    this.#settleWaiters(new Error('The subscriber was closed'));
+  }
+
+  #start(): void {
+    if (this.#state === 'idle') {
+      this.#state = 'connecting';
+      this.#connection.on('message', this.#onMessage);
+      this.#connection.on('ready', this.#onReady);
+      this.#connection.on('close', this.#onClose);
+      this.#connection.on('error', this.#onError);
+      if (this.#connection.status === 'ready') this.#onReady();
+      else if (this.#connection.status === 'wait') this.#connection.connect().catch(() => {});
+    } else if (this.#state === 'failed' && this.#connection.status === 'ready') {
+      this.#onReady();
+    }
+  }
+
+  #queueFlush(): void {
+    if (this.#flushQueued || this.#state !== 'online') return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      if (this.#state === 'online') this.#send(this.#registry.flush(), this.#epoch);
+    });
+  }
+
+  #send(
+    commands: { unsubscribe: readonly string[]; subscribe: readonly string[] },
+    epoch: number,
+  ): Promise<unknown> {
+    for (const batch of chunks(commands.unsubscribe)) {
+      this.#connection.unsubscribe(...batch).catch((error: unknown) => this.#report(error));
+    }
+    const confirmations = chunks(commands.subscribe).map((batch) =>
+      this.#connection.subscribe(...batch).then(
+        () => {
+          if (epoch !== this.#epoch) return;
+          for (const channel of batch) this.#handlers.get(channel)?.subscribed();
+        },
+        (error: unknown) => {
+          // The next ready resubscribes and re-reads everything.
+          if (epoch === this.#epoch) this.#report(error);
+        },
+      ),
+    );
+    return Promise.all(confirmations);
+  }
+
+  readonly #onMessage = (channel: string, message: string): void => {
+    const probe = this.#probes.get(channel);
+    if (probe !== undefined) probe();
+    else this.#handlers.get(channel)?.event(message);
+  };
+
+  readonly #onClose = (): void => {
+    if (this.#state === 'online') this.#state = 'connecting';
+    this.#epoch++;
+  };
+
+  readonly #onError = (error: unknown): void => this.#report(error);
+
+  readonly #onReady = (): void => {
+    if (this.#state === 'closed') return;
+    clearTimeout(this.#retry);
+    const epoch = ++this.#epoch;
+    this.#state = 'connecting';
+    this.#prepare(this).then(
+      () => {
+        if (epoch !== this.#epoch || this.#state === 'closed') return;
+        this.#retryDelay = 100;
+        this.#state = 'online';
+        const resubscribed = this.#send(this.#registry.resubscribe(), epoch);
+        this.#settleWaiters();
+        return resubscribed;
+      },
+      (error: unknown) => {
+        if (epoch !== this.#epoch || this.#state === 'closed') return;
+        if (error instanceof NotificationsDisabledError) {
+          this.#state = 'failed';
+          const handlers = [...this.#handlers.values()];
+          for (const handler of handlers) handler.error(error);
+          this.#settleWaiters(error);
+          return;
+        }
+        this.#report(error);
+        const delay = this.#retryDelay;
+        this.#retryDelay = Math.min(delay * 2, 5000);
+        this.#retry = setTimeout(() => {
+          if (epoch === this.#epoch && this.#connection.status === 'ready') this.#onReady();
+        }, delay);
+      },
+    );
+  };
+
+  #settleWaiters(error?: unknown): void {
+    const waiters = this.#onlineWaiters;
+    this.#onlineWaiters = [];
+    for (const waiter of waiters) {
+      if (error === undefined) waiter.resolve();
+      else waiter.reject(error);
+    }
+  }
+}

@@ -1,0 +1,396 @@
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
+import { Observable, Subject, type Subscriber } from 'rxjs';
+import type { AbortEvent } from '../../core/AbortEvent.js';
+import { BackendClosedError } from '../../core/errors/BackendClosedError.js';
+import { validateMilliseconds, validateOptions } from '../../core/validate.js';
+import type { EventBackend } from '../EventBackend.js';
+import { NotificationsDisabledError } from './errors/NotificationsDisabledError.js';
+import { RedisUnavailableError } from './errors/RedisUnavailableError.js';
+import { KeyspaceSubscriber, type SubscriberConnection } from './KeyspaceSubscriber.js';
+import { DEFAULT_PREFIX, keyspaceChannel, markKey, probeKey } from './keys.js';
+import { decodeMark, encodeMark } from './markValue.js';
+import { mergeNotifyFlags, missingNotifyFlags } from './notifyFlags.js';
+import type { RedisClient } from './types.js';
+
+/** Options of {@link RedisBackend}. */
+export interface RedisBackendOptions {
+  /** An ioredis client for commands. The backend `duplicate()`s it for its subscriber connection. */
+  client: RedisClient;
+  /**
+   * Namespace of the mark keys: the mark of id `x` is the string key `${prefix}x`.
+   * @default 'rx-abort:'
+   */
+  prefix?: string;
+  /**
+   * Whether the backend may add the flags it needs (`K$`) to `notify-keyspace-events` with `CONFIG SET`,
+   * keeping the flags already there. When `false`, or where `CONFIG` is not allowed, it only verifies
+   * (with `CONFIG GET`, else with a probe key) and fails with {@link NotificationsDisabledError}.
+   * @default true
+   */
+  configureNotifications?: boolean;
+  /**
+   * How long a command may take, waiting for a connection included, before it rejects with
+   * {@link RedisUnavailableError}: `abort()` and the pre-start check fail within this bound when Redis is down.
+   * @default 5000
+   */
+  commandTimeout?: number;
+  /**
+   * Where `CONFIG` is not allowed: how long to wait for the probe key's notification before concluding
+   * that notifications are off.
+   * @default 1000
+   */
+  probeTimeout?: number;
+}
+
+/** Options of {@link RedisBackend.fromUrl}. */
+export interface RedisBackendUrlOptions extends Omit<RedisBackendOptions, 'client'> {
+  /** ioredis options (TLS, password, retry strategy, ...) passed through untouched. @default {} */
+  redisOptions?: RedisOptions;
+}
+
+interface WatchEntry {
+  readonly id: string;
+  readonly key: string;
+  readonly channel: string;
+  readonly subject: Subject<AbortEvent>;
+  confirmed: boolean;
+}
+
+/**
+ * An {@link EventBackend} on Redis: marks are string keys written with `SET key value PX abortTtl`, and
+ * watches are pushed by keyspace notifications on one dedicated subscriber connection, with one exact
+ * `SUBSCRIBE __keyspace@<db>__:<key>` per watched id shared by all its watchers and released with the last.
+ *
+ * Nothing is lost: a watch reads the key once its subscription is confirmed, and again after every
+ * reconnect, so an abort written before, during or after the watch lands. Nothing polls: an idle backend
+ * sends Redis nothing. At the first watch (or {@link RedisBackend.ready}) it makes sure keyspace
+ * notifications are on, and checks again after every reconnect.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { Abortable, RedisBackend } from 'rx-abort';
+ * const client = new Redis('redis://127.0.0.1:6379');
+ * const abortable = new Abortable({ backend: new RedisBackend({ client, prefix: 'myapp:aborts:' }) });
+ * abortable.abort$('job-1').subscribe(() => console.log('job-1 aborted'));
+ * ```
+ */
+export class RedisBackend implements EventBackend {
+  /** The key namespace. */
+  readonly prefix: string;
+  readonly #client: RedisClient;
+  readonly #ownsClient: boolean;
+  readonly #configure: boolean;
+  readonly #commandTimeout: number;
+  readonly #probeTimeout: number;
+  readonly #db: number;
+  readonly #keyPrefix: string;
+  readonly #entries = new Map<string, WatchEntry>();
+  readonly #errors = new Subject<unknown>();
+  #subscriber: KeyspaceSubscriber | undefined;
+  #lastError: unknown;
+  #closed = false;
+
+  /** Non-fatal errors (a lost connection, a failed read that is retried), for logging. Never errors itself. */
+  readonly errors$: Observable<unknown> = this.#errors.asObservable();
+
+  /**
+   * @param options - see {@link RedisBackendOptions}.
+   * @throws TypeError / RangeError for a missing client or invalid options.
+   */
+  constructor(options: RedisBackendOptions) {
+    const checked = validateOptions<RedisBackendOptions>(options);
+    const client = checked.client;
+    if (client === null || typeof client !== 'object' || typeof client.duplicate !== 'function') {
+      throw new TypeError('options.client must be an ioredis client (new Redis(...))');
+    }
+    const prefix = checked.prefix ?? DEFAULT_PREFIX;
+    if (typeof prefix !== 'string' || /[\n\r\0*?[\]]/.test(prefix)) {
+      throw new TypeError(
+        'options.prefix must be a string without newlines, NUL or glob characters (* ? [ ])',
+      );
+    }
+    this.prefix = prefix;
+    this.#client = client;
+    this.#ownsClient = (checked as { [OWNS_CLIENT]?: boolean })[OWNS_CLIENT] === true;
+    this.#configure = checked.configureNotifications ?? true;
+    if (typeof this.#configure !== 'boolean')
+      throw new TypeError('options.configureNotifications must be a boolean');
+    this.#commandTimeout =
+      checked.commandTimeout === undefined
+        ? 5000
+        : validateMilliseconds(checked.commandTimeout, 'options.commandTimeout', 1, 2 ** 31 - 1);
+    this.#probeTimeout =
+      checked.probeTimeout === undefined
+        ? 1000
+        : validateMilliseconds(checked.probeTimeout, 'options.probeTimeout', 1, 2 ** 31 - 1);
+    this.#db = client.options.db ?? 0;
+    this.#keyPrefix = client.options.keyPrefix ?? '';
+    client.on('error', this.#onClientError);
+  }
+
+  /**
+   * A backend with its own ioredis client for `url`, closed by {@link RedisBackend.close}.
+   *
+   * @example
+   * ```ts
+   * import { Abortable, RedisBackend } from 'rx-abort';
+   * const backend = RedisBackend.fromUrl('redis://127.0.0.1:6379/0', { prefix: 'myapp:aborts:' });
+   * const abortable = new Abortable({ backend });
+   * await abortable.close();
+   * ```
+   * @param url - a `redis://` or `rediss://` URL.
+   * @param options - see {@link RedisBackendUrlOptions}.
+   * @throws TypeError when `url` is not a string or ioredis is not installed.
+   */
+  static fromUrl(url: string, options: RedisBackendUrlOptions = {}): RedisBackend {
+    if (typeof url !== 'string' || url.length === 0)
+      throw new TypeError('url must be a non-empty redis:// URL string');
+    const { redisOptions, ...rest } = validateOptions<RedisBackendUrlOptions>(options);
+    const client = new (loadIoredis())(url, { maxRetriesPerRequest: 2, ...redisOptions });
+    return new RedisBackend({ ...rest, client, [OWNS_CLIENT]: true } as RedisBackendOptions);
+  }
+
+  /** Ids watched right now; `0` once every watcher has left. */
+  get watchedIds(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Connects the subscriber and makes sure keyspace notifications are on. Watching does this by itself;
+   * call it at start-up to fail fast.
+   * @throws NotificationsDisabledError (as a rejection) when notifications are off and cannot be turned on.
+   */
+  ready(): Promise<void> {
+    if (this.#closed) return Promise.reject(new BackendClosedError('redis'));
+    return this.#subscriberFor().online();
+  }
+
+  mark(events: readonly AbortEvent[], abortTtl: number): Promise<void> {
+    if (this.#closed) return Promise.reject(new BackendClosedError('redis'));
+    const [first] = events;
+    if (first === undefined) return Promise.resolve();
+    if (events.length === 1) {
+      return this.#command('SET', () =>
+        this.#client.set(this.#key(first.id), encodeMark(first), 'PX', abortTtl),
+      ).then(() => undefined);
+    }
+    return this.#command('MULTI/SET', async () => {
+      const multi = this.#client.multi();
+      for (const event of events) multi.set(this.#key(event.id), encodeMark(event), 'PX', abortTtl);
+      const results = await multi.exec();
+      const failed = results?.find(([error]) => error !== null);
+      if (results === null) throw new Error('The MULTI transaction was discarded');
+      if (failed !== undefined) throw failed[0];
+    });
+  }
+
+  read(id: string): Promise<AbortEvent | null> {
+    if (this.#closed) return Promise.reject(new BackendClosedError('redis'));
+    return this.#command('GET', () => this.#client.get(this.#key(id))).then((value) => decodeMark(id, value));
+  }
+
+  watch(id: string): Observable<AbortEvent> {
+    return new Observable<AbortEvent>((subscriber) => {
+      if (this.#closed) {
+        subscriber.error(new BackendClosedError('redis'));
+        return;
+      }
+      let entry = this.#entries.get(id);
+      const joined = entry !== undefined;
+      if (entry === undefined) {
+        const key = this.#key(id);
+        entry = {
+          id,
+          key,
+          channel: keyspaceChannel(this.#db, this.#keyPrefix + key),
+          subject: new Subject(),
+          confirmed: false,
+        };
+        this.#entries.set(id, entry);
+      }
+      const watched = entry;
+      const inner = watched.subject.subscribe(subscriber);
+      if (!joined) this.#subscriberFor().add(watched.channel, this.#handlerFor(watched));
+      else if (watched.confirmed) this.#refresh(watched, subscriber);
+      return () => {
+        inner.unsubscribe();
+        if (!watched.subject.observed && this.#entries.get(id) === watched) {
+          this.#entries.delete(id);
+          this.#subscriber?.remove(watched.channel);
+        }
+      };
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    const entries = [...this.#entries.values()];
+    this.#entries.clear();
+    this.#subscriber?.close();
+    this.#client.off('error', this.#onClientError);
+    for (const entry of entries) entry.subject.error(new BackendClosedError('redis'));
+    this.#errors.complete();
+    return this.#ownsClient
+      ? this.#client.quit().then(
+          () => undefined,
+          () => undefined,
+        )
+      : Promise.resolve();
+  }
+
+  #key(id: string): string {
+    return markKey(this.prefix, id);
+  }
+
+  #handlerFor(entry: WatchEntry) {
+    return {
+      event: (name: string) => {
+        if (name === 'set') this.#refresh(entry, entry.subject);
+      },
+      subscribed: () => {
+        entry.confirmed = true;
+        this.#refresh(entry, entry.subject);
+      },
+      error: (error: unknown) => {
+        if (this.#entries.get(entry.id) === entry) {
+          this.#entries.delete(entry.id);
+          this.#subscriber?.remove(entry.channel);
+        }
+        entry.subject.error(error);
+      },
+    };
+  }
+
+  /** Reads the mark of a watched id and hands a live one to `target`; retries a failed read while watched. */
+  #refresh(entry: WatchEntry, target: Subject<AbortEvent> | Subscriber<AbortEvent>, attempt = 0): void {
+    this.#command('GET', () => this.#client.get(entry.key)).then(
+      (value) => {
+        const event = decodeMark(entry.id, value);
+        if (event !== null && !target.closed) target.next(event);
+      },
+      (error: unknown) => {
+        this.#errors.next(error);
+        if (this.#entries.get(entry.id) !== entry || target.closed || attempt >= 8) return;
+        setTimeout(
+          () => this.#refresh(entry, target, attempt + 1),
+          Math.min(100 * 2 ** attempt, 5000),
+        ).unref();
+      },
+    );
+  }
+
+  #subscriberFor(): KeyspaceSubscriber {
+    if (this.#subscriber === undefined) {
+      const connection = this.#client.duplicate({
+        autoResubscribe: false,
+        lazyConnect: true,
+        maxRetriesPerRequest: null,
+      }) as unknown as SubscriberConnection;
+      this.#subscriber = new KeyspaceSubscriber({
+        connection,
+        prepare: (subscriber) => this.#ensureNotifications(subscriber),
+        report: (error) => this.#errors.next(error),
+      });
+    }
+    return this.#subscriber;
+  }
+
+  /** Checks (and, when allowed, enables) keyspace notifications for string commands. */
+  async #ensureNotifications(subscriber: KeyspaceSubscriber): Promise<void> {
+    let current: string | undefined;
+    try {
+      const reply = await this.#command('CONFIG GET', () =>
+        this.#client.config('GET', 'notify-keyspace-events'),
+      );
+      current = Array.isArray(reply) ? String(reply[1] ?? '') : undefined;
+    } catch (error) {
+      if (error instanceof RedisUnavailableError) throw error;
+      // CONFIG is not allowed here (managed Redis, ACL): verify empirically below.
+    }
+    if (current !== undefined) {
+      if (missingNotifyFlags(current) === '') return;
+      if (!this.#configure) {
+        throw new NotificationsDisabledError(
+          `notify-keyspace-events is "${current}" and configureNotifications is false`,
+        );
+      }
+      try {
+        await this.#command('CONFIG SET', () =>
+          this.#client.config('SET', 'notify-keyspace-events', mergeNotifyFlags(current)),
+        );
+        return;
+      } catch (error) {
+        if (error instanceof RedisUnavailableError) throw error;
+        throw new NotificationsDisabledError(`notify-keyspace-events is "${current}" and CONFIG SET failed`, {
+          cause: error,
+        });
+      }
+    }
+    const key = probeKey(this.prefix, randomUUID());
+    const seen = await subscriber.probe(
+      keyspaceChannel(this.#db, this.#keyPrefix + key),
+      () => this.#command('SET', () => this.#client.set(key, '1', 'PX', this.#probeTimeout + 1000)),
+      this.#probeTimeout,
+    );
+    if (!seen) {
+      throw new NotificationsDisabledError(
+        `CONFIG is not available and a probe key's "set" event did not arrive within ${this.#probeTimeout} ms`,
+      );
+    }
+  }
+
+  /** Runs a command once the client is connected, rejecting with RedisUnavailableError after commandTimeout. */
+  #command<T>(name: string, run: () => Promise<T>): Promise<T> {
+    const timeout = this.#commandTimeout;
+    return new Promise<T>((resolve, reject) => {
+      const client = this.#client;
+      const onReady = (): void => send();
+      const timer = setTimeout(() => {
+        client.off('ready', onReady);
+        reject(new RedisUnavailableError(name, timeout, { cause: this.#lastError }));
+      }, timeout);
+      const send = (): void => {
+        run().then(
+          (value) => {
+            clearTimeout(timer);
+            resolve(value);
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            reject(isReplyError(error) ? error : new RedisUnavailableError(name, timeout, { cause: error }));
+          },
+        );
+      };
+      if (client.status === 'ready' || client.status === 'wait') send();
+      else client.once('ready', onReady);
+    });
+  }
+
+  readonly #onClientError = (error: unknown): void => {
+    this.#lastError = error;
+  };
+}
+
+const OWNS_CLIENT = Symbol('ownsClient');
+
+/** An error reply from the server (NOPERM, WRONGTYPE, ...) as opposed to a connection failure. */
+const isReplyError = (error: unknown): boolean => error instanceof Error && error.name === 'ReplyError';
+
+let ioredis: typeof Redis | undefined;
+function loadIoredis(): typeof Redis {
+  if (ioredis === undefined) {
+    try {
+      const module = createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis };
+      ioredis = module.Redis;
+    } catch (error) {
+      throw new TypeError('RedisBackend.fromUrl needs the ioredis package: npm install ioredis', {
+        cause: error,
+      });
+    }
+  }
+  return ioredis;
+}

@@ -1,0 +1,18 @@
+/**
+ * A Redis command could not be completed in time (the server was unreachable or did not answer within
+ * `commandTimeout`). The connection error, when there was one, is the `cause`.
+ *
+ * @example
+ * ```ts
+ * import { RedisUnavailableError } from 'rx-abort';
+ * const error = new RedisUnavailableError('SET', 5000, { cause: new Error('ECONNREFUSED') });
+ * console.log(error.message, error.cause);
+ * ```
+ */
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError';
+  /** @param command - what was attempted; @param timeout - how long it waited, in milliseconds. */
+  constructor(command: string, timeout: number, options?: { cause?: unknown }) {
+    super(`Redis was unreachable: ${command} did not complete within ${timeout} ms`, options);
+  }
+}

@@ -1,0 +1,20 @@
+/** The default namespace of abort-mark keys. */
+export const DEFAULT_PREFIX = 'rx-abort:';
+
+/**
+ * The Redis key holding the abort mark of `id`: the namespace prefix followed by the id, verbatim. Ids are
+ * validated (no newline, carriage return or NUL), so a key of ours never contains a newline.
+ */
+export const markKey = (prefix: string, id: string): string => `${prefix}${id}`;
+
+/**
+ * The exact keyspace-notification channel of a key. It is subscribed with `SUBSCRIBE`, never
+ * `PSUBSCRIBE`, so glob characters in an id match nothing but themselves.
+ */
+export const keyspaceChannel = (db: number, key: string): string => `__keyspace@${db}__:${key}`;
+
+/**
+ * The key of a notification probe: under the prefix, but with a newline no valid id can contain, so it
+ * never collides with a task's mark.
+ */
+export const probeKey = (prefix: string, token: string): string => `${prefix}\nprobe:${token}`;

@@ -1,0 +1,21 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * The commands {@link RedisBackend} sends on the client it is given: a narrow slice of ioredis's `Redis`,
+ * so any compatible client (or a wrapper) fits. It also `duplicate()`s it for the subscriber connection.
+ */
+export type RedisClient = Pick<
+  Redis,
+  | 'get'
+  | 'mget'
+  | 'set'
+  | 'multi'
+  | 'config'
+  | 'duplicate'
+  | 'status'
+  | 'options'
+  | 'on'
+  | 'once'
+  | 'off'
+  | 'quit'
+>;
