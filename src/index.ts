@@ -3,6 +3,14 @@
 // Event backends.
 export type { EventBackend } from './backends/EventBackend.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/MemoryBackend.js';
+export { NotificationsDisabledError } from './backends/redis/errors/NotificationsDisabledError.js';
+export { RedisUnavailableError } from './backends/redis/errors/RedisUnavailableError.js';
+export {
+  RedisBackend,
+  type RedisBackendOptions,
+  type RedisBackendUrlOptions,
+} from './backends/redis/RedisBackend.js';
+export type { RedisClient } from './backends/redis/types.js';
 export { Abortable, type AbortableOptions, type AbortOptions } from './core/Abortable.js';
 export type { AbortEvent } from './core/AbortEvent.js';
 export { ABORT_MODES, type AbortMode } from './core/AbortMode.js';
