@@ -204,7 +204,7 @@ describe('RedisBackend on a real redis-server', () => {
     const landed = new Set<string>();
     for (const id of ids) subscriptions.push(abortable.abort$(id).subscribe((e) => landed.add(e.id)));
     await until(async () => (await channelsOf(admin, backend.prefix)).length === 21);
-    await admin.client('KILL', 'TYPE', 'pubsub');
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     await abortable.abort(['k1', ...ids]);
     await until(() => landed.size === ids.length && events.length === 1);
     await sleep(50);

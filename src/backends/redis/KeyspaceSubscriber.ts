@@ -23,11 +23,14 @@ export interface KeyspaceSubscriberOptions {
   /** The dedicated subscriber connection (`autoResubscribe: false`: this class resubscribes and re-reads). */
   connection: SubscriberConnection;
   /**
-   * Runs after every (re)connect, before the channels are subscribed again: makes sure keyspace
-   * notifications are on. A {@link NotificationsDisabledError} fails every handler; other errors are
-   * reported and the step is retried with backoff.
+   * Runs after every (re)connect, before the channels are subscribed again, and every `checkInterval`
+   * while a channel is watched: makes sure keyspace notifications are on, and resolves `true` when it found
+   * them off and turned them back on. A {@link NotificationsDisabledError} fails every handler; other
+   * errors are reported and the step is retried with backoff.
    */
-  prepare(subscriber: KeyspaceSubscriber): Promise<void>;
+  prepare(subscriber: KeyspaceSubscriber): Promise<boolean>;
+  /** Milliseconds between notification checks while a channel is watched; `0` checks only on (re)connect. */
+  checkInterval: number;
   /** Non-fatal errors (connection errors, a failed retry), for diagnostics. */
   report(error: unknown): void;
 }
@@ -49,7 +52,9 @@ type State = 'idle' | 'connecting' | 'online' | 'failed' | 'closed';
  */
 export class KeyspaceSubscriber {
   readonly #connection: SubscriberConnection;
-  readonly #prepare: (subscriber: KeyspaceSubscriber) => Promise<void>;
+  readonly #prepare: (subscriber: KeyspaceSubscriber) => Promise<boolean>;
+  readonly #checkInterval: number;
+  #check: NodeJS.Timeout | undefined;
   readonly #report: (error: unknown) => void;
   readonly #registry = new ChannelRegistry();
   readonly #handlers = new Map<string, ChannelHandler>();
@@ -64,6 +69,7 @@ export class KeyspaceSubscriber {
   constructor(options: KeyspaceSubscriberOptions) {
     this.#connection = options.connection;
     this.#prepare = options.prepare;
+    this.#checkInterval = options.checkInterval;
     this.#report = options.report;
   }
 
@@ -78,6 +84,7 @@ export class KeyspaceSubscriber {
     this.#registry.add(channel);
     this.#start();
     this.#queueFlush();
+    this.#armCheck();
     if (this.#state === 'online' && !this.#registry.pendingSubscribe(channel)) {
       // Still subscribed from before (removed and re-added within a tick): confirm at once.
       queueMicrotask(() => {
@@ -125,6 +132,7 @@ export class KeyspaceSubscriber {
   close(): void {
     this.#state = 'closed';
     clearTimeout(this.#retry);
+    clearTimeout(this.#check);
     this.#handlers.clear();
     this.#connection.off('message', this.#onMessage);
     this.#connection.off('ready', this.#onReady);
@@ -187,6 +195,8 @@ export class KeyspaceSubscriber {
 
   readonly #onClose = (): void => {
     if (this.#state === 'online') this.#state = 'connecting';
+    clearTimeout(this.#check);
+    this.#check = undefined;
     this.#epoch++;
   };
 
@@ -204,15 +214,13 @@ export class KeyspaceSubscriber {
         this.#state = 'online';
         const resubscribed = this.#send(this.#registry.resubscribe(), epoch);
         this.#settleWaiters();
+        this.#armCheck();
         return resubscribed;
       },
       (error: unknown) => {
         if (epoch !== this.#epoch || this.#state === 'closed') return;
         if (error instanceof NotificationsDisabledError) {
-          this.#state = 'failed';
-          const handlers = [...this.#handlers.values()];
-          for (const handler of handlers) handler.error(error);
-          this.#settleWaiters(error);
+          this.#fail(error);
           return;
         }
         this.#report(error);
@@ -224,6 +232,49 @@ export class KeyspaceSubscriber {
       },
     );
   };
+
+  #fail(error: NotificationsDisabledError): void {
+    this.#state = 'failed';
+    const handlers = [...this.#handlers.values()];
+    for (const handler of handlers) handler.error(error);
+    this.#settleWaiters(error);
+  }
+
+  /** Schedules the next notification check, only while something is watched (an idle process sends nothing). */
+  #armCheck(): void {
+    if (
+      this.#checkInterval <= 0 ||
+      this.#check !== undefined ||
+      this.#state !== 'online' ||
+      this.#registry.size === 0
+    ) {
+      return;
+    }
+    this.#check = setTimeout(() => {
+      this.#check = undefined;
+      if (this.#state !== 'online' || this.#registry.size === 0) return;
+      const epoch = this.#epoch;
+      this.#prepare(this).then(
+        (repaired) => {
+          if (epoch !== this.#epoch || this.#state !== 'online') return;
+          if (repaired) {
+            // Events published while notifications were off are gone: re-read every watched key.
+            for (const channel of this.#registry.channels()) this.#handlers.get(channel)?.subscribed();
+          }
+          this.#armCheck();
+        },
+        (error: unknown) => {
+          if (epoch !== this.#epoch || this.#state !== 'online') return;
+          if (error instanceof NotificationsDisabledError) this.#fail(error);
+          else {
+            this.#report(error);
+            this.#armCheck();
+          }
+        },
+      );
+    }, this.#checkInterval);
+    this.#check.unref();
+  }
 
   #settleWaiters(error?: unknown): void {
     const waiters = this.#onlineWaiters;

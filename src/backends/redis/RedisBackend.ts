@@ -37,6 +37,15 @@ export interface RedisBackendOptions {
    */
   commandTimeout?: number;
   /**
+   * While at least one id is watched, how often (in milliseconds) to check that keyspace notifications are
+   * still on (`CONFIG GET`, or a probe key where `CONFIG` is not allowed). If someone switched them off, the
+   * backend turns them back on when allowed, re-reads every watched key and emits a process warning; if
+   * it may not, every watch errors with {@link NotificationsDisabledError}. `0` checks only on (re)connect.
+   * Nothing is sent while nothing is watched.
+   * @default 30_000
+   */
+  notificationCheckInterval?: number;
+  /**
    * Where `CONFIG` is not allowed: how long to wait for the probe key's notification before concluding
    * that notifications are off.
    * @default 1000
@@ -85,12 +94,14 @@ export class RedisBackend implements EventBackend {
   readonly #configure: boolean;
   readonly #commandTimeout: number;
   readonly #probeTimeout: number;
+  readonly #checkInterval: number;
   readonly #db: number;
   readonly #keyPrefix: string;
   readonly #entries = new Map<string, WatchEntry>();
   readonly #errors = new Subject<unknown>();
   #subscriber: KeyspaceSubscriber | undefined;
   #lastError: unknown;
+  #notificationsChecked = false;
   #closed = false;
 
   /** Non-fatal errors (a lost connection, a failed read that is retried), for logging. Never errors itself. */
@@ -126,6 +137,15 @@ export class RedisBackend implements EventBackend {
       checked.probeTimeout === undefined
         ? 1000
         : validateMilliseconds(checked.probeTimeout, 'options.probeTimeout', 1, 2 ** 31 - 1);
+    this.#checkInterval =
+      checked.notificationCheckInterval === undefined
+        ? 30_000
+        : validateMilliseconds(
+            checked.notificationCheckInterval,
+            'options.notificationCheckInterval',
+            0,
+            2 ** 31 - 1,
+          );
     this.#db = client.options.db ?? 0;
     this.#keyPrefix = client.options.keyPrefix ?? '';
     client.on('error', this.#onClientError);
@@ -293,14 +313,18 @@ export class RedisBackend implements EventBackend {
       this.#subscriber = new KeyspaceSubscriber({
         connection,
         prepare: (subscriber) => this.#ensureNotifications(subscriber),
+        checkInterval: this.#checkInterval,
         report: (error) => this.#errors.next(error),
       });
     }
     return this.#subscriber;
   }
 
-  /** Checks (and, when allowed, enables) keyspace notifications for string commands. */
-  async #ensureNotifications(subscriber: KeyspaceSubscriber): Promise<void> {
+  /**
+   * Checks (and, when allowed, enables) keyspace notifications for string commands.
+   * @returns true when they were off and this call turned them on.
+   */
+  async #ensureNotifications(subscriber: KeyspaceSubscriber): Promise<boolean> {
     let current: string | undefined;
     try {
       const reply = await this.#command('CONFIG GET', () =>
@@ -312,7 +336,10 @@ export class RedisBackend implements EventBackend {
       // CONFIG is not allowed here (managed Redis, ACL): verify empirically below.
     }
     if (current !== undefined) {
-      if (missingNotifyFlags(current) === '') return;
+      if (missingNotifyFlags(current) === '') {
+        this.#notificationsChecked = true;
+        return false;
+      }
       if (!this.#configure) {
         throw new NotificationsDisabledError(
           `notify-keyspace-events is "${current}" and configureNotifications is false`,
@@ -322,7 +349,16 @@ export class RedisBackend implements EventBackend {
         await this.#command('CONFIG SET', () =>
           this.#client.config('SET', 'notify-keyspace-events', mergeNotifyFlags(current)),
         );
-        return;
+        if (this.#notificationsChecked) {
+          process.emitWarning(
+            `Redis keyspace notifications were off (notify-keyspace-events "${current}": switched off, or lost in ` +
+              'a server restart); rx-abort turned them back on and re-read every watched key. ' +
+              'Keep "K$" in notify-keyspace-events in the server configuration.',
+            { code: 'RX_ABORT_NOTIFICATIONS_RESTORED' },
+          );
+        }
+        this.#notificationsChecked = true;
+        return true;
       } catch (error) {
         if (error instanceof RedisUnavailableError) throw error;
         throw new NotificationsDisabledError(`notify-keyspace-events is "${current}" and CONFIG SET failed`, {
@@ -341,6 +377,7 @@ export class RedisBackend implements EventBackend {
         `CONFIG is not available and a probe key's "set" event did not arrive within ${this.#probeTimeout} ms`,
       );
     }
+    return false;
   }
 
   /** Runs a command once the client is connected, rejecting with RedisUnavailableError after commandTimeout. */
