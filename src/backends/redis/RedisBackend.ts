@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { Redis, RedisOptions } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { Observable, Subject, type Subscriber } from 'rxjs';
 import type { AbortEvent } from '../../core/AbortEvent.js';
 import { BackendClosedError } from '../../core/errors/BackendClosedError.js';
 import { validateMilliseconds, validateOptions } from '../../core/validate.js';
 import type { EventBackend } from '../EventBackend.js';
+import { ClusterKeyspaceSubscriber } from './ClusterKeyspaceSubscriber.js';
 import { NotificationsDisabledError } from './errors/NotificationsDisabledError.js';
 import { RedisUnavailableError } from './errors/RedisUnavailableError.js';
 import { KeyspaceSubscriber, type SubscriberConnection } from './KeyspaceSubscriber.js';
@@ -16,8 +18,11 @@ import type { RedisClient } from './types.js';
 
 /** Options of {@link RedisBackend}. */
 export interface RedisBackendOptions {
-  /** An ioredis client for commands. The backend `duplicate()`s it for its subscriber connection. */
-  client: RedisClient;
+  /**
+   * An ioredis client for commands: a `Redis` (the backend `duplicate()`s it for its subscriber connection)
+   * or a `Cluster` (the backend opens one subscriber connection per master; see {@link RedisBackend}).
+   */
+  client: RedisClient | Cluster;
   /**
    * Namespace of the mark keys: the mark of id `x` is the string key `${prefix}x`.
    * @default 'rx-abort:'
@@ -45,6 +50,13 @@ export interface RedisBackendOptions {
    * @default 30_000
    */
   notificationCheckInterval?: number;
+  /**
+   * Redis Cluster only: while something is watched, how often (in milliseconds) to refresh the slot map to
+   * find masters added without this process noticing. Failovers are found at once (the subscriber
+   * connection to the old master drops). `0` disables the periodic refresh.
+   * @default 5000
+   */
+  clusterTopologyInterval?: number;
   /**
    * Where `CONFIG` is not allowed: how long to wait for the probe key's notification before concluding
    * that notifications are off.
@@ -77,6 +89,13 @@ interface WatchEntry {
  * sends Redis nothing. At the first watch (or {@link RedisBackend.ready}) it makes sure keyspace
  * notifications are on, and checks again after every reconnect.
  *
+ * Redis Cluster: pass an ioredis `Cluster` as `client`. Keyspace events are published only by the master
+ * owning the key, so every watched channel is subscribed on every master, each through a dedicated
+ * connection (cost: one subscription per master per watched id; only the owner publishes, so no event is
+ * duplicated). Slots may move between masters without a watch missing its event; after a failover or when
+ * a master is added, the new master is subscribed and every watch re-reads its key. Multi-id aborts are
+ * grouped by slot (one `MULTI` per slot), so they never fail with CROSSSLOT.
+ *
  * @example
  * ```ts
  * import { Redis } from 'ioredis';
@@ -89,7 +108,9 @@ interface WatchEntry {
 export class RedisBackend implements EventBackend {
   /** The key namespace. */
   readonly prefix: string;
-  readonly #client: RedisClient;
+  readonly #client: RedisClient | Cluster;
+  readonly #cluster: Cluster | undefined;
+  readonly #topologyInterval: number;
   readonly #ownsClient: boolean;
   readonly #configure: boolean;
   readonly #commandTimeout: number;
@@ -99,7 +120,7 @@ export class RedisBackend implements EventBackend {
   readonly #keyPrefix: string;
   readonly #entries = new Map<string, WatchEntry>();
   readonly #errors = new Subject<unknown>();
-  #subscriber: KeyspaceSubscriber | undefined;
+  #subscriber: KeyspaceSubscriber | ClusterKeyspaceSubscriber | undefined;
   #lastError: unknown;
   #notificationsChecked = false;
   #closed = false;
@@ -146,8 +167,23 @@ export class RedisBackend implements EventBackend {
             0,
             2 ** 31 - 1,
           );
-    this.#db = client.options.db ?? 0;
-    this.#keyPrefix = client.options.keyPrefix ?? '';
+    this.#topologyInterval =
+      checked.clusterTopologyInterval === undefined
+        ? 5000
+        : validateMilliseconds(
+            checked.clusterTopologyInterval,
+            'options.clusterTopologyInterval',
+            0,
+            2 ** 31 - 1,
+          );
+    if (isCluster(client)) {
+      this.#cluster = client;
+      this.#db = 0;
+      this.#keyPrefix = client.options.keyPrefix ?? client.options.redisOptions?.keyPrefix ?? '';
+    } else {
+      this.#db = client.options.db ?? 0;
+      this.#keyPrefix = client.options.keyPrefix ?? '';
+    }
     client.on('error', this.#onClientError);
   }
 
@@ -197,13 +233,19 @@ export class RedisBackend implements EventBackend {
         this.#client.set(this.#key(first.id), encodeMark(first), 'PX', abortTtl),
       ).then(() => undefined);
     }
+    const groups =
+      this.#cluster === undefined ? [events] : groupBySlot(events, (id) => this.#keyPrefix + this.#key(id));
     return this.#command('MULTI/SET', async () => {
-      const multi = this.#client.multi();
-      for (const event of events) multi.set(this.#key(event.id), encodeMark(event), 'PX', abortTtl);
-      const results = await multi.exec();
-      const failed = results?.find(([error]) => error !== null);
-      if (results === null) throw new Error('The MULTI transaction was discarded');
-      if (failed !== undefined) throw failed[0];
+      await Promise.all(
+        groups.map(async (group) => {
+          const multi = this.#client.multi();
+          for (const event of group) multi.set(this.#key(event.id), encodeMark(event), 'PX', abortTtl);
+          const results = await multi.exec();
+          if (results === null) throw new Error('The MULTI transaction was discarded');
+          const failed = results.find(([error]) => error !== null);
+          if (failed !== undefined) throw failed[0];
+        }),
+      );
     });
   }
 
@@ -303,16 +345,28 @@ export class RedisBackend implements EventBackend {
     );
   }
 
-  #subscriberFor(): KeyspaceSubscriber {
+  #subscriberFor(): KeyspaceSubscriber | ClusterKeyspaceSubscriber {
+    if (this.#subscriber === undefined && this.#cluster !== undefined) {
+      const cluster = this.#cluster;
+      this.#subscriber = new ClusterKeyspaceSubscriber({
+        cluster,
+        prepare: (subscriber, master) =>
+          this.#ensureNotifications(subscriber, master, nodeProbeTag(cluster, master)),
+        report: (error) => this.#errors.next(error),
+        checkInterval: this.#checkInterval,
+        topologyInterval: this.#topologyInterval,
+      });
+    }
     if (this.#subscriber === undefined) {
-      const connection = this.#client.duplicate({
+      const client = this.#client as RedisClient;
+      const connection = client.duplicate({
         autoResubscribe: false,
         lazyConnect: true,
         maxRetriesPerRequest: null,
       }) as unknown as SubscriberConnection;
       this.#subscriber = new KeyspaceSubscriber({
         connection,
-        prepare: (subscriber) => this.#ensureNotifications(subscriber),
+        prepare: (subscriber) => this.#ensureNotifications(subscriber, client, ''),
         checkInterval: this.#checkInterval,
         report: (error) => this.#errors.next(error),
       });
@@ -324,12 +378,14 @@ export class RedisBackend implements EventBackend {
    * Checks (and, when allowed, enables) keyspace notifications for string commands.
    * @returns true when they were off and this call turned them on.
    */
-  async #ensureNotifications(subscriber: KeyspaceSubscriber): Promise<boolean> {
+  async #ensureNotifications(
+    subscriber: KeyspaceSubscriber,
+    node: Pick<Redis, 'config' | 'set'>,
+    probeTag: string,
+  ): Promise<boolean> {
     let current: string | undefined;
     try {
-      const reply = await this.#command('CONFIG GET', () =>
-        this.#client.config('GET', 'notify-keyspace-events'),
-      );
+      const reply = await this.#command('CONFIG GET', () => node.config('GET', 'notify-keyspace-events'));
       current = Array.isArray(reply) ? String(reply[1] ?? '') : undefined;
     } catch (error) {
       if (error instanceof RedisUnavailableError) throw error;
@@ -347,7 +403,7 @@ export class RedisBackend implements EventBackend {
       }
       try {
         await this.#command('CONFIG SET', () =>
-          this.#client.config('SET', 'notify-keyspace-events', mergeNotifyFlags(current)),
+          node.config('SET', 'notify-keyspace-events', mergeNotifyFlags(current)),
         );
         if (this.#notificationsChecked) {
           process.emitWarning(
@@ -366,10 +422,10 @@ export class RedisBackend implements EventBackend {
         });
       }
     }
-    const key = probeKey(this.prefix, randomUUID());
+    const key = probeKey(this.prefix, `${probeTag}${randomUUID()}`);
     const seen = await subscriber.probe(
       keyspaceChannel(this.#db, this.#keyPrefix + key),
-      () => this.#command('SET', () => this.#client.set(key, '1', 'PX', this.#probeTimeout + 1000)),
+      () => this.#command('SET', () => node.set(key, '1', 'PX', this.#probeTimeout + 1000)),
       this.#probeTimeout,
     );
     if (!seen) {
@@ -413,6 +469,31 @@ export class RedisBackend implements EventBackend {
 }
 
 const OWNS_CLIENT = Symbol('ownsClient');
+
+const isCluster = (client: RedisClient | Cluster): client is Cluster =>
+  (client as { isCluster?: unknown }).isCluster === true;
+
+/** Splits events into groups whose keys share a hash slot, so each group can be one MULTI on a cluster. */
+function groupBySlot(events: readonly AbortEvent[], keyOf: (id: string) => string): AbortEvent[][] {
+  const groups = new Map<number, AbortEvent[]>();
+  for (const event of events) {
+    const slot = calculateSlot(keyOf(event.id));
+    const group = groups.get(slot);
+    if (group === undefined) groups.set(slot, [event]);
+    else group.push(event);
+  }
+  return [...groups.values()];
+}
+
+/** A hash tag (`{n}`) whose slot the given master owns, so a probe key written to it directly is not MOVED. */
+function nodeProbeTag(cluster: Cluster, master: Redis): string {
+  const key = `${master.options.host}:${master.options.port}`;
+  for (let n = 0; n < 100_000; n++) {
+    const tag = `{${n}}`;
+    if (cluster.slots[calculateSlot(tag)]?.[0] === key) return tag;
+  }
+  return '';
+}
 
 /** An error reply from the server (NOPERM, WRONGTYPE, ...) as opposed to a connection failure. */
 const isReplyError = (error: unknown): boolean => error instanceof Error && error.name === 'ReplyError';

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import calculateSlot from 'cluster-key-slot';
+import type { Cluster, Redis } from 'ioredis';
+import type { Subscription } from 'rxjs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Abortable, RedisBackend } from '../../../src/index.js';
+import { type RedisClusterHandle, startRedisCluster } from '../../support/redisCluster.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+async function until(check: () => boolean | Promise<boolean>, timeout = 15_000): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > timeout) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}
+
+/** Ids whose keys land on many different slots (and so on every master). */
+const spreadIds = (count: number) =>
+  Array.from({ length: count }, (_, i) => `task-${i}-${randomUUID().slice(0, 8)}`);
+
+async function ourChannels(nodes: Redis[], prefix: string): Promise<number> {
+  let total = 0;
+  for (const node of nodes) {
+    const channels = (await node.pubsub('CHANNELS', `__keyspace@0__:${prefix}*`)) as string[];
+    total += channels.filter((channel) => !channel.includes('\n')).length;
+  }
+  return total;
+}
+
+function watchAll(abortable: Abortable, ids: string[]) {
+  const landed = new Map<string, number>();
+  const subscriptions: Subscription[] = ids.map((id) =>
+    abortable.abort$(id).subscribe(() => landed.set(id, (landed.get(id) ?? 0) + 1)),
+  );
+  return {
+    landed,
+    release: () => {
+      for (const s of subscriptions) s.unsubscribe();
+    },
+  };
+}
+
+describe('RedisBackend on Redis Cluster (3 masters)', () => {
+  let cluster: RedisClusterHandle;
+  let client: Cluster;
+  let backend: RedisBackend;
+  let abortable: Abortable;
+  const prefix = `c:${randomUUID().slice(0, 8)}:`;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3 });
+    client = cluster.client();
+    backend = new RedisBackend({ client, prefix, clusterTopologyInterval: 200 });
+    abortable = new Abortable({ backend });
+  }, 60_000);
+  afterAll(async () => {
+    await abortable.close();
+    await cluster.stop();
+  });
+
+  it('lands aborts on ids spread across all slots, from one multi-slot abort() call', async () => {
+    const ids = spreadIds(300);
+    const slots = new Set(ids.map((id) => calculateSlot(`${prefix}${id}`)));
+    expect(slots.size).toBeGreaterThan(250);
+    const { landed, release } = watchAll(abortable, ids);
+    await backend.ready();
+    const nodes = cluster.nodes.map((node) => node.client());
+    await until(async () => (await ourChannels(nodes, prefix)) === ids.length * 3);
+    await abortable.abort(ids); // many slots: grouped per slot, no CROSSSLOT
+    await until(() => landed.size === ids.length);
+    await sleep(50);
+    expect([...landed.values()].every((count) => count === 1)).toBe(true);
+    release();
+    await until(async () => (await ourChannels(nodes, prefix)) === 0);
+    expect(backend.watchedIds).toBe(0);
+  });
+
+  it('delivers aborts made before the watch, and reads them back through the cluster', async () => {
+    const ids = spreadIds(30);
+    await abortable.abort(ids, { mode: 'cancel' });
+    for (const id of ids) expect(await abortable.aborted(id)).toMatchObject({ id, mode: 'cancel' });
+    await abortable.abort(ids);
+    const { landed, release } = watchAll(abortable, ids);
+    await until(() => landed.size === ids.length);
+    release();
+  });
+
+  it('loses no abort when a watched slot migrates to another master', async () => {
+    const id = `migrating-${randomUUID()}`;
+    const key = `${prefix}${id}`;
+    const slot = calculateSlot(key);
+    const source = await cluster.masterOf(slot);
+    const target = cluster.nodes.find((node) => node !== source && node.running);
+    if (target === undefined) throw new Error('no target');
+    const { landed, release } = watchAll(abortable, [id]);
+    await until(
+      async () =>
+        (await ourChannels(
+          cluster.nodes.map((n) => n.client()),
+          prefix,
+        )) === 3,
+    );
+    const sourceId = await source.cli('CLUSTER', 'MYID');
+    const targetId = await target.cli('CLUSTER', 'MYID');
+    await target.cli('CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', sourceId);
+    await source.cli('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', targetId);
+    for (const node of cluster.nodes) await node.cli('CLUSTER', 'SETSLOT', String(slot), 'NODE', targetId);
+    await until(async () => (await cluster.masterOf(slot)) === target);
+    await abortable.abort(id);
+    await until(() => landed.get(id) === 1);
+    release();
+  });
+});
+
+describe('RedisBackend on Redis Cluster during a failover', () => {
+  let cluster: RedisClusterHandle;
+  afterEach(async () => {
+    await cluster?.stop();
+  });
+
+  it('moves watches to the promoted replica and loses no abort when a master is killed', async () => {
+    cluster = await startRedisCluster({ masters: 3, replicas: 1 });
+    const client = cluster.client();
+    const prefix = `f:${randomUUID().slice(0, 8)}:`;
+    const backend = new RedisBackend({ client, prefix, clusterTopologyInterval: 200 });
+    const abortable = new Abortable({ backend });
+    const ids = spreadIds(60);
+    const { landed, release } = watchAll(abortable, ids);
+    await backend.ready();
+    await until(() => backend.watchedIds === ids.length);
+    await sleep(200);
+    const slot = calculateSlot(`${prefix}${ids[0]}`);
+    const victim = await cluster.masterOf(slot);
+    await victim.kill();
+    await until(async () => (await cluster.masterOf(slot).catch(() => victim)) !== victim, 30_000);
+    await cluster.waitHealthy(30_000);
+    // Abort while the client may still be catching up with the new topology: it retries on MOVED/CLUSTERDOWN.
+    await until(async () => {
+      try {
+        await abortable.abort(ids);
+        return true;
+      } catch {
+        return false; // the client is still finding the new master; callers retry the same way
+      }
+    }, 20_000);
+    await until(() => landed.size === ids.length, 20_000);
+    expect([...landed.values()].every((count) => count >= 1)).toBe(true);
+    release();
+    await abortable.close();
+  }, 90_000);
+
+  it('follows a manual CLUSTER FAILOVER on a replica', async () => {
+    cluster = await startRedisCluster({ masters: 3, replicas: 1 });
+    const client = cluster.client();
+    const prefix = `m:${randomUUID().slice(0, 8)}:`;
+    const backend = new RedisBackend({ client, prefix, clusterTopologyInterval: 200 });
+    const abortable = new Abortable({ backend });
+    const ids = spreadIds(60);
+    const { landed, release } = watchAll(abortable, ids);
+    await backend.ready();
+    await sleep(200);
+    const oldMaster = await cluster.masterOf(calculateSlot(`${prefix}${ids[0]}`));
+    const oldMasterId = await oldMaster.cli('CLUSTER', 'MYID');
+    let replica: (typeof cluster.nodes)[number] | undefined;
+    for (const node of cluster.nodes) {
+      const info = await node.cli('CLUSTER', 'NODES');
+      const me = info.split('\n').find((line) => line.includes('myself'));
+      if (me?.includes(`slave ${oldMasterId}`)) replica = node;
+    }
+    if (replica === undefined) throw new Error('no replica of the master found');
+    await replica.cli('CLUSTER', 'FAILOVER');
+    await until(async () => (await replica.cli('ROLE')).startsWith('master'));
+    await cluster.waitHealthy();
+    // Abort at once: the new master's events reach us only after the topology refresh subscribes it, and
+    // its re-read then finds the marks.
+    await abortable.abort(ids);
+    await until(() => landed.size === ids.length, 20_000);
+    release();
+    await abortable.close();
+  }, 90_000);
+});
