@@ -1,7 +1,7 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import type { Abortable } from './Abortable.js';
 import { getDefaultAbortable } from './defaultAbortable.js';
-import { validateId } from './validate.js';
+import { validateId, validateOptions } from './validate.js';
 
 /** Options of the top-level {@link takeUntilAborted}. */
 export interface TakeUntilAbortedOptions {
@@ -38,5 +38,5 @@ export function takeUntilAborted<T>(
   options?: TakeUntilAbortedOptions,
 ): MonoTypeOperatorFunction<T> {
   validateId(id);
-  return getDefaultAbortable(options).takeUntilAborted(id);
+  return getDefaultAbortable(validateOptions<TakeUntilAbortedOptions>(options)).takeUntilAborted(id);
 }

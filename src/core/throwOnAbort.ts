@@ -3,7 +3,7 @@ import type { Abortable } from './Abortable.js';
 import type { AbortEvent } from './AbortEvent.js';
 import { getDefaultAbortable } from './defaultAbortable.js';
 import { Abort } from './errors/Abort.js';
-import { validateId } from './validate.js';
+import { validateId, validateOptions } from './validate.js';
 
 /** Options of the top-level {@link throwOnAbort}. */
 export interface ThrowOnAbortOptions {
@@ -38,7 +38,7 @@ export interface ThrowOnAbortOptions {
  */
 export function throwOnAbort<T>(id: string, options?: ThrowOnAbortOptions): MonoTypeOperatorFunction<T> {
   validateId(id);
-  return getDefaultAbortable(options).throwOnAbort(id);
+  return getDefaultAbortable(validateOptions<ThrowOnAbortOptions>(options)).throwOnAbort(id);
 }
 
 /**
