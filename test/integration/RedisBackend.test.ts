@@ -221,6 +221,8 @@ describe('RedisBackend on a real redis-server', () => {
     const error = await new Abortable({ backend }).abort('x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedisUnavailableError);
     expect((error as Error).message).toMatch(/unreachable/);
+    expect((error as Error).cause).toBeInstanceOf(Error);
+    expect(client.listenerCount('error')).toBe(0); // the user's client is left as it was
     expect(Date.now() - started).toBeLessThan(3000);
     await backend.close();
     await lonely.stop();

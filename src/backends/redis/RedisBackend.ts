@@ -121,7 +121,6 @@ export class RedisBackend implements EventBackend {
   readonly #entries = new Map<string, WatchEntry>();
   readonly #errors = new Subject<unknown>();
   #subscriber: KeyspaceSubscriber | ClusterKeyspaceSubscriber | undefined;
-  #lastError: unknown;
   #notificationsChecked = false;
   #closed = false;
 
@@ -184,7 +183,6 @@ export class RedisBackend implements EventBackend {
       this.#db = client.options.db ?? 0;
       this.#keyPrefix = client.options.keyPrefix ?? '';
     }
-    client.on('error', this.#onClientError);
   }
 
   /**
@@ -293,7 +291,6 @@ export class RedisBackend implements EventBackend {
     const entries = [...this.#entries.values()];
     this.#entries.clear();
     this.#subscriber?.close();
-    this.#client.off('error', this.#onClientError);
     for (const entry of entries) entry.subject.error(new BackendClosedError('redis'));
     this.#errors.complete();
     return this.#ownsClient
@@ -441,10 +438,22 @@ export class RedisBackend implements EventBackend {
     const timeout = this.#commandTimeout;
     return new Promise<T>((resolve, reject) => {
       const client = this.#client;
-      const onReady = (): void => send();
+      // The connection error, if one happens while this command waits: the cause of a timeout. Listening
+      // only while waiting leaves the user's own 'error' handling of their client untouched.
+      let lastError: unknown;
+      const onError = (error: unknown): void => {
+        lastError = error;
+      };
+      const onReady = (): void => {
+        client.off('error', onError);
+        send();
+      };
       const timer = setTimeout(() => {
         client.off('ready', onReady);
-        reject(new RedisUnavailableError(name, timeout, { cause: this.#lastError }));
+        client.off('error', onError);
+        const cause =
+          lastError ?? new Error(`connection status "${client.status}", no reply within ${timeout} ms`);
+        reject(new RedisUnavailableError(name, timeout, { cause }));
       }, timeout);
       const send = (): void => {
         run().then(
@@ -459,13 +468,12 @@ export class RedisBackend implements EventBackend {
         );
       };
       if (client.status === 'ready' || client.status === 'wait') send();
-      else client.once('ready', onReady);
+      else {
+        client.once('ready', onReady);
+        client.on('error', onError);
+      }
     });
   }
-
-  readonly #onClientError = (error: unknown): void => {
-    this.#lastError = error;
-  };
 }
 
 const OWNS_CLIENT = Symbol('ownsClient');
