@@ -37,3 +37,36 @@ export {
   MAX_ID_LENGTH,
   MAX_REASON_LENGTH,
 } from './core/validate.js';
+
+// Actors, brokers and workers
+
+export {
+  Actor,
+  type ActorArgs,
+  type ActorHandler,
+  type ActorOptions,
+  type ActorResult,
+  actor,
+  type SendOptions,
+} from './actors/actor.js';
+export type { Broker, BrokerMiddleware, Delivery, JoinOptions, ReceiveOptions } from './actors/Broker.js';
+export { AbortCheckError } from './actors/errors/AbortCheckError.js';
+export { ActorAlreadyDeclaredError } from './actors/errors/ActorAlreadyDeclaredError.js';
+export { ActorNotFoundError } from './actors/errors/ActorNotFoundError.js';
+export { BrokerClosedError } from './actors/errors/BrokerClosedError.js';
+export { WorkerStoppedError } from './actors/errors/WorkerStoppedError.js';
+export { getBroker, setBroker } from './actors/getBroker.js';
+export { isAbortable } from './actors/isAbortable.js';
+export { MemoryBroker, type MemoryBrokerStats } from './actors/MemoryBroker.js';
+export type { Message, MessageOptions } from './actors/Message.js';
+export type { Middleware } from './actors/Middleware.js';
+export {
+  RedisBroker,
+  type RedisBrokerClient,
+  type RedisBrokerOptions,
+  type RedisQueueStats,
+} from './actors/redis/RedisBroker.js';
+export type { AbortRequest, TaskContext } from './actors/TaskContext.js';
+export { MAX_CONCURRENCY, MAX_DELAY, MAX_NAME_LENGTH, MAX_RETRIES } from './actors/validate.js';
+export { type StopOptions, Worker, type WorkerOptions } from './actors/Worker.js';
+export type { MessageEventFields, WorkerEvent, WorkerEventType } from './actors/WorkerEvent.js';
