@@ -38,10 +38,32 @@ export function setDefaultAbortable(abortable: Abortable | AbortableProvider | u
  * ```
  * @param options - an object whose `abortable` field, when set, is returned as is.
  * @returns the Abortable to use.
- * @throws NoAbortableError when none is passed and no default is configured.
+ * @throws TypeError when `options.abortable` is set to something that is not an Abortable;
+ * NoAbortableError when none is passed and no default is configured.
  */
 export function getDefaultAbortable(options?: { readonly abortable?: Abortable | undefined }): Abortable {
+  const given: unknown = options?.abortable;
+  if (given !== undefined && given !== null && !isAbortable(given)) {
+    throw new TypeError(
+      `options.abortable must be an Abortable (new Abortable({ backend })), got ${
+        Array.isArray(given) ? 'an array' : typeof given === 'object' ? 'an object' : `a ${typeof given}`
+      }`,
+    );
+  }
   const abortable = options?.abortable ?? provider?.();
   if (abortable === undefined) throw new NoAbortableError();
   return abortable;
+}
+
+/** Duck-typed (no runtime import of Abortable, which imports this module): the methods the top-level calls use. */
+function isAbortable(value: unknown): value is Abortable {
+  const candidate = value as Partial<Record<keyof Abortable, unknown>> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.abort === 'function' &&
+    typeof candidate.abort$ === 'function' &&
+    typeof candidate.aborted === 'function' &&
+    typeof candidate.abortSignal === 'function'
+  );
 }

@@ -20,7 +20,8 @@ const describe = (value: unknown): string => {
 
 /**
  * Checks a task id: a non-empty string of at most {@link MAX_ID_LENGTH} characters with no newline, carriage
- * return or NUL.
+ * return or NUL, and no lone surrogate (an unpaired UTF-16 half has no UTF-8 form: Redis would store it as
+ * U+FFFD, so `'\uD800'`, `'\uDC00'` and `'\uFFFD'` would share one key).
  * @throws TypeError when `id` is not a string; RangeError when it is empty, too long or holds a forbidden character.
  */
 export function validateId(id: unknown, name = 'id'): asserts id is string {
@@ -30,6 +31,11 @@ export function validateId(id: unknown, name = 'id'): asserts id is string {
     throw new RangeError(`${name} must be at most ${MAX_ID_LENGTH} characters, got ${id.length}`);
   }
   if (/[\n\r\0]/.test(id)) throw new RangeError(`${name} must not contain newlines, carriage returns or NUL`);
+  if (/[\uD800-\uDFFF]/u.test(id)) {
+    throw new RangeError(
+      `${name} must be well-formed Unicode, without lone surrogates (unpaired \\uD800-\\uDFFF)`,
+    );
+  }
 }
 
 /**

@@ -333,7 +333,13 @@ export class RedisBackend implements EventBackend {
       },
       (error: unknown) => {
         this.#errors.next(error);
-        if (this.#entries.get(entry.id) !== entry || target.closed || attempt >= 8) return;
+        if (this.#entries.get(entry.id) !== entry || target.closed) return;
+        if (isPermissionError(error)) {
+          // The watch can never read its key (the ACL lacks +get): say so rather than wait silently.
+          this.#handlerFor(entry).error(error);
+          return;
+        }
+        if (attempt >= 8) return;
         setTimeout(
           () => this.#refresh(entry, target, attempt + 1),
           Math.min(100 * 2 ** attempt, 5000),
@@ -420,11 +426,23 @@ export class RedisBackend implements EventBackend {
       }
     }
     const key = probeKey(this.prefix, `${probeTag}${randomUUID()}`);
-    const seen = await subscriber.probe(
-      keyspaceChannel(this.#db, this.#keyPrefix + key),
-      () => this.#command('SET', () => node.set(key, '1', 'PX', this.#probeTimeout + 1000)),
-      this.#probeTimeout,
-    );
+    let seen: boolean;
+    try {
+      seen = await subscriber.probe(
+        keyspaceChannel(this.#db, this.#keyPrefix + key),
+        () => this.#command('SET', () => node.set(key, '1', 'PX', this.#probeTimeout + 1000)),
+        this.#probeTimeout,
+      );
+    } catch (error) {
+      // A refused permission does not heal by retrying: fail every watch (and ready()) instead of waiting.
+      if (!isPermissionError(error)) throw error;
+      throw new NotificationsDisabledError(
+        `CONFIG is not available and the probe could not run (${(error as Error).message}); the Redis user ` +
+          `needs +set and +subscribe on ~${this.#keyPrefix + this.prefix}* and ` +
+          `&${keyspaceChannel(this.#db, this.#keyPrefix + this.prefix)}*`,
+        { cause: error },
+      );
+    }
     if (!seen) {
       throw new NotificationsDisabledError(
         `CONFIG is not available and a probe key's "set" event did not arrive within ${this.#probeTimeout} ms`,
@@ -438,19 +456,19 @@ export class RedisBackend implements EventBackend {
     const timeout = this.#commandTimeout;
     return new Promise<T>((resolve, reject) => {
       const client = this.#client;
-      // The connection error, if one happens while this command waits: the cause of a timeout. Listening
-      // only while waiting leaves the user's own 'error' handling of their client untouched.
+      // The connection error, if one happens while this command waits: the cause of a timeout.
       let lastError: unknown;
-      const onError = (error: unknown): void => {
-        lastError = error;
-      };
-      const onReady = (): void => {
-        client.off('error', onError);
-        send();
+      const waiter: Waiter = {
+        ready: () => {
+          this.#unwait(waiter);
+          send();
+        },
+        error: (error) => {
+          lastError = error;
+        },
       };
       const timer = setTimeout(() => {
-        client.off('ready', onReady);
-        client.off('error', onError);
+        this.#unwait(waiter);
         const cause =
           lastError ?? new Error(`connection status "${client.status}", no reply within ${timeout} ms`);
         reject(new RedisUnavailableError(name, timeout, { cause }));
@@ -468,12 +486,45 @@ export class RedisBackend implements EventBackend {
         );
       };
       if (client.status === 'ready' || client.status === 'wait') send();
-      else {
-        client.once('ready', onReady);
-        client.on('error', onError);
-      }
+      else this.#wait(waiter);
     });
   }
+
+  /**
+   * Commands waiting for the client to be ready share one 'ready' and one 'error' listener, attached only
+   * while one waits: a burst of aborts while Redis is down adds two listeners to the user's client, not two
+   * per command (which tripped Node's MaxListenersExceededWarning past ten).
+   */
+  readonly #waiting = new Set<Waiter>();
+
+  #wait(waiter: Waiter): void {
+    if (this.#waiting.size === 0) {
+      this.#client.on('ready', this.#onWaitReady);
+      this.#client.on('error', this.#onWaitError);
+    }
+    this.#waiting.add(waiter);
+  }
+
+  #unwait(waiter: Waiter): void {
+    if (this.#waiting.delete(waiter) && this.#waiting.size === 0) {
+      this.#client.off('ready', this.#onWaitReady);
+      this.#client.off('error', this.#onWaitError);
+    }
+  }
+
+  readonly #onWaitReady = (): void => {
+    for (const waiter of [...this.#waiting]) waiter.ready();
+  };
+
+  readonly #onWaitError = (error: unknown): void => {
+    for (const waiter of this.#waiting) waiter.error(error);
+  };
+}
+
+/** A command waiting for the client to be ready. */
+interface Waiter {
+  ready(): void;
+  error(error: unknown): void;
 }
 
 const OWNS_CLIENT = Symbol('ownsClient');
@@ -505,6 +556,10 @@ function nodeProbeTag(cluster: Cluster, master: Redis): string {
 
 /** An error reply from the server (NOPERM, WRONGTYPE, ...) as opposed to a connection failure. */
 const isReplyError = (error: unknown): boolean => error instanceof Error && error.name === 'ReplyError';
+
+/** A command refused by the server's ACL: permanent until an administrator changes the user. */
+const isPermissionError = (error: unknown): boolean =>
+  isReplyError(error) && /^NOPERM\b/.test((error as Error).message);
 
 let ioredis: typeof Redis | undefined;
 function loadIoredis(): typeof Redis {

@@ -2,8 +2,12 @@ import type { AbortEvent } from '../../core/AbortEvent.js';
 import { ABORT_MODES, type AbortMode } from '../../core/AbortMode.js';
 import { MAX_ABORT_TIMEOUT, MAX_REASON_LENGTH } from '../../core/validate.js';
 
-/** The longest mark value that is parsed; a longer one counts as an abort with no details. */
-export const MAX_MARK_BYTES = 16 * 1024;
+/**
+ * The longest mark value that is parsed; a longer one counts as an abort with no details. It must exceed the
+ * longest {@link encodeMark} of a valid event: a {@link MAX_REASON_LENGTH}-unit reason that JSON escapes as
+ * `\uXXXX` (control characters, lone surrogates) takes 6 characters per unit, 24,576 in all.
+ */
+export const MAX_MARK_BYTES = 32 * 1024;
 
 /** The stored form of a mark: JSON of the event without its id (the key carries it). */
 export function encodeMark(event: AbortEvent): string {
