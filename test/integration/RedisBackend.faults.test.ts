@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { firstValueFrom, type Subscription } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Abortable, type AbortEvent, NotificationsDisabledError, RedisBackend } from '../../src/index.js';
-import { type RedisServerHandle, startRedisServer } from '../support/redisServer.js';
+import { startRedisServer } from '../support/redisServer.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function until(check: () => boolean | Promise<boolean>, timeout = 8000): Promise<void> {
