@@ -65,6 +65,8 @@ interface Reader {
   clientId: number | undefined;
   /** The read in progress (one at a time per connection), possibly one whose caller stopped waiting. */
   current: Promise<unknown> | undefined;
+  /** The signal of the receive loop using it: when it aborts (the worker stopped), the connection is closed. */
+  signal: AbortSignal | undefined;
 }
 
 interface Held {
@@ -344,7 +346,7 @@ export class RedisBroker implements Broker {
     block: number,
     signal: AbortSignal,
   ): Promise<Delivery[]> {
-    const reader = this.#reader(consumer);
+    const reader = this.#reader(consumer, signal);
     // A read abandoned by an earlier caller is unblocked (or ends within blockTime): wait for it.
     while (reader.current !== undefined) await reader.current.catch(ignore);
     if (signal.aborted || this.#closed) return [];
@@ -481,12 +483,12 @@ export class RedisBroker implements Broker {
     );
   }
 
-  #reader(consumer: string): Reader {
+  #reader(consumer: string, signal: AbortSignal): Reader {
     let reader = this.#readers.get(consumer);
     if (reader === undefined) {
       const connection = this.#client.duplicate();
       connection.on('error', ignore);
-      const created: Reader = { connection, clientId: undefined, current: undefined };
+      const created: Reader = { connection, clientId: undefined, current: undefined, signal: undefined };
       // A reconnection gets a new client id.
       connection.on('ready', () => {
         created.clientId = undefined;
@@ -494,7 +496,27 @@ export class RedisBroker implements Broker {
       this.#readers.set(consumer, created);
       reader = created;
     }
+    if (reader.signal !== signal) {
+      // A new receive loop for this consumer (a worker): release the connection when it stops.
+      reader.signal = signal;
+      const owned = reader;
+      if (signal.aborted) void this.#release(consumer, owned, signal);
+      else
+        signal.addEventListener('abort', () => void this.#release(consumer, owned, signal), { once: true });
+    }
     return reader;
+  }
+
+  /**
+   * Closes the connection of a consumer whose receive loop stopped, once its last read settled (a read
+   * in progress is unblocked by CLIENT UNBLOCK, or ends within blockTime). Without this, every worker ever
+   * started on this broker would keep its connection open until `close()`.
+   */
+  async #release(consumer: string, reader: Reader, signal: AbortSignal): Promise<void> {
+    while (reader.current !== undefined) await reader.current.catch(ignore);
+    if (reader.signal !== signal || this.#readers.get(consumer) !== reader) return;
+    this.#readers.delete(consumer);
+    reader.connection.disconnect();
   }
 
   #eval(script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
