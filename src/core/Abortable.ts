@@ -1,4 +1,4 @@
-import { defer, filter, type MonoTypeOperatorFunction, type Observable, take, takeUntil } from 'rxjs';
+import { type MonoTypeOperatorFunction, Observable, takeUntil } from 'rxjs';
 import type { EventBackend } from '../backends/EventBackend.js';
 import type { AbortEvent } from './AbortEvent.js';
 import type { AbortMode } from './AbortMode.js';
@@ -153,9 +153,17 @@ export class Abortable {
    */
   abort$(id: string): Observable<AbortEvent> {
     validateId(id);
-    return defer(() => this.backend.watch(id)).pipe(
-      filter((event) => event.mode === 'abort'),
-      take(1),
+    // One subscriber per watch instead of defer + filter + take(1): an abortable pipeline holds about
+    // 1.3 KB less while it runs (bench/README.md, heap per watched id).
+    return new Observable<AbortEvent>((subscriber) =>
+      this.backend.watch(id).subscribe({
+        next: (event) => {
+          if (event.mode !== 'abort') return;
+          subscriber.next(event);
+          subscriber.complete();
+        },
+        error: (error: unknown) => subscriber.error(error),
+      }),
     );
   }
 
