@@ -1,0 +1,238 @@
+/**
+ * `npm run bench`: measures rx-abort against a port of dramatiq-abort's polling design (BLPOP with a 1 s
+ * timeout) on redis-servers and processes it starts itself, then writes `bench/results/latest.json` and
+ * `bench/results/latency.svg` and prints a summary. See bench/README.md for what each figure means.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildLibrary } from './buildLibrary.js';
+import { cleanupAll, installCleanupHandlers } from './cleanup.js';
+import { now } from './clock.js';
+import { LIBRARY_ENV } from './library.js';
+import { awaitQuiet, describeMachine } from './machine.js';
+import { type BenchOptions, parseBenchOptions } from './options.js';
+import { runFloor } from './phases/floor.js';
+import { runLatency } from './phases/latency.js';
+import { runScale } from './phases/scale.js';
+import { runSkipCheck } from './phases/skipCheck.js';
+import { runThroughput } from './phases/throughput.js';
+import { latencySeries } from './report/latencySeries.js';
+import { summarizeProfile } from './report/profileSummary.js';
+import { type BenchResults, headline, headlineLatency } from './report/results.js';
+import { renderLatencySvg } from './report/svg.js';
+import { renderTable } from './report/table.js';
+import { checkTargets } from './report/targets.js';
+import { round3 } from './stats.js';
+
+/** A timed run starts only once the machine is this idle (or after `--quiet-wait` seconds), %. */
+const QUIET_IDLE_PCT = 80;
+
+const log = (message: string): void => console.error(`[bench] ${message}`);
+const ratio = (baseline: number, ours: number): number => round3(baseline / ours);
+
+/**
+ * Runs every selected phase and assembles the results.
+ * @param options - the parsed command line.
+ * @returns the results (targets included).
+ */
+async function bench(options: BenchOptions): Promise<BenchResults> {
+  const started = now();
+  log('checking the machine (1 s)...');
+  const machine = await describeMachine();
+  if (machine.idleCpuPctAtStart < 80) {
+    log(`warning: the machine is busy (${machine.idleCpuPctAtStart}% idle): latencies will be inflated`);
+  }
+  let library = 'src/ through tsx (--source)';
+  if (options.library !== undefined) {
+    process.env[LIBRARY_ENV] = resolve(options.library);
+    library = `prebuilt: ${resolve(options.library)}`;
+  } else if (!options.source) {
+    log('compiling src/ with tsc into bench/.build/...');
+    const build = await buildLibrary();
+    if (build.errors.length > 0) {
+      log(`warning: tsc reported ${build.errors.length} type error(s) in src/ (emitted anyway):`);
+      for (const line of build.errors.slice(0, 5)) log(`  ${line}`);
+    }
+    process.env[LIBRARY_ENV] = build.entry;
+    library = 'src/ compiled by tsc (tsconfig.build.json) into bench/.build/';
+  }
+  /** Waits (bounded) for an idle machine before a timed run, and records how idle it was. */
+  const quiet = async (run: string): Promise<void> => {
+    if (options.quietWaitMs <= 0) return;
+    const idle = await awaitQuiet(QUIET_IDLE_PCT, options.quietWaitMs);
+    machine.idlePctBeforeRun[run] = idle;
+    if (idle < QUIET_IDLE_PCT) log(`warning: only ${idle}% idle before ${run}: its timings are inflated`);
+  };
+  const partial: Omit<BenchResults, 'targets'> = {
+    date: new Date().toISOString(),
+    durationSec: 0,
+    library,
+    machine,
+    sizes: {
+      scaleSizes: options.scaleSizes,
+      latencySizes: options.latencySizes,
+      aborts: options.aborts,
+      gapMaxMs: options.gapMaxMs,
+      youngShare: options.youngShare,
+      churnPerSec: options.churnPerSec,
+      idleSeconds: options.idleSeconds,
+      throughputIds: options.throughputIds,
+      throughputBatch: options.throughputBatch,
+      skipChecks: options.skipChecks,
+      skipConcurrency: options.skipConcurrency,
+    },
+    latency: [],
+    scale: [],
+  };
+
+  if (options.phases.includes('skip')) {
+    log('skip check...');
+    partial.skipCheck = {
+      ours: await quiet('skip ours').then(() =>
+        runSkipCheck('ours', options.skipChecks, options.skipConcurrency),
+      ),
+      baseline: await quiet('skip baseline').then(() =>
+        runSkipCheck('baseline', options.skipChecks, options.skipConcurrency),
+      ),
+    };
+  }
+
+  if (options.phases.includes('scale')) {
+    for (const watched of options.scaleSizes) {
+      log(`scale: ${watched.toLocaleString('en-US')} watched ids, rx-abort...`);
+      await quiet(`scale ours ${watched}`);
+      const ours = await runScale('ours', watched, options.idleSeconds);
+      log(`scale: ${watched.toLocaleString('en-US')} watched ids, baseline...`);
+      await quiet(`scale baseline ${watched}`);
+      const baseline = await runScale('baseline', watched, options.idleSeconds);
+      partial.scale.push({ ...ours, baseline });
+    }
+  }
+
+  if (options.phases.includes('latency')) {
+    log(`latency floor: plain ioredis SET -> keyspace message (-> GET), ${options.aborts} sets...`);
+    await quiet('latency floor');
+    partial.floor = await runFloor(options.aborts, options.gapMaxMs);
+    for (const watched of options.latencySizes) {
+      const settings = {
+        watched,
+        aborts: options.aborts,
+        gapMaxMs: options.gapMaxMs,
+        youngShare: options.youngShare,
+        churnPerSec: options.churnPerSec,
+      };
+      log(`latency: ${watched.toLocaleString('en-US')} watched ids, ${options.aborts} aborts, rx-abort...`);
+      await quiet(`latency ours ${watched}`);
+      const ours = await runLatency('ours', settings);
+      log(`latency: ${watched.toLocaleString('en-US')} watched ids, ${options.aborts} aborts, baseline...`);
+      await quiet(`latency baseline ${watched}`);
+      const baseline = await runLatency('baseline', settings);
+      partial.latency.push({ watched, ours, baseline });
+    }
+    const main = headlineLatency(partial.latency);
+    if (main !== undefined) {
+      log(
+        `latency: back-to-back (no pause between aborts), ${main.watched.toLocaleString('en-US')} watched, rx-abort...`,
+      );
+      await quiet('back-to-back ours');
+      const warmOurs = await runLatency('ours', {
+        watched: main.watched,
+        aborts: options.aborts,
+        gapMaxMs: 0,
+        youngShare: options.youngShare,
+        churnPerSec: options.churnPerSec,
+      });
+      await quiet('back-to-back floor');
+      partial.backToBack = {
+        watched: main.watched,
+        ours: warmOurs,
+        floor: await runFloor(options.aborts, 0),
+      };
+      partial.ours = headline(main.ours);
+      partial.baseline = headline(main.baseline);
+      partial.ratio = {
+        p50: ratio(main.baseline.p50Ms, main.ours.p50Ms),
+        p90: ratio(main.baseline.p90Ms, main.ours.p90Ms),
+        p99: ratio(main.baseline.p99Ms, main.ours.p99Ms),
+        max: ratio(main.baseline.maxMs, main.ours.maxMs),
+      };
+    }
+  }
+
+  if (options.phases.includes('throughput')) {
+    const profileDir = options.profile ? resolve(options.outDir, 'profiles') : undefined;
+    if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+    log(`throughput: ${options.throughputIds.toLocaleString('en-US')} ids over two workers, rx-abort...`);
+    await quiet('throughput ours');
+    partial.throughput = await runThroughput('ours', {
+      ids: options.throughputIds,
+      batchSize: options.throughputBatch,
+      concurrency: 4,
+      deliverSeconds: 60,
+      ...(profileDir === undefined ? {} : { profileDir }),
+    });
+    for (const file of partial.throughput.profiles) {
+      partial.throughput.profileTop[file] = summarizeProfile(file, 10);
+    }
+    log(`throughput: baseline (gives up after ${options.baselineThroughputSeconds} s)...`);
+    await quiet('throughput baseline');
+    partial.baselineThroughput = await runThroughput('baseline', {
+      ids: options.throughputIds,
+      batchSize: options.throughputBatch,
+      concurrency: 4,
+      deliverSeconds: options.baselineThroughputSeconds,
+    });
+  }
+
+  machine.loadAvgAtEnd = loadavg().map((n) => Math.round(n * 100) / 100);
+  partial.durationSec = round3((now() - started) / 1000);
+  return { ...partial, targets: checkTargets(partial) };
+}
+
+/** Writes latest.json and latency.svg. @returns their paths. */
+function write(results: BenchResults, outDir: string): string[] {
+  mkdirSync(outDir, { recursive: true });
+  const json = join(outDir, 'latest.json');
+  writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+  const files = [json];
+  const series = latencySeries(results);
+  if (series.length > 0) {
+    const svg = join(outDir, 'latency.svg');
+    writeFileSync(
+      svg,
+      renderLatencySvg(
+        series,
+        `Abort latency across processes: rx-abort vs BLPOP polling (${results.date.slice(0, 10)})`,
+      ),
+    );
+    files.push(svg);
+  }
+  return files;
+}
+
+async function main(): Promise<void> {
+  const options = parseBenchOptions(process.argv.slice(2));
+  if (options === null) return;
+  installCleanupHandlers();
+  const deadline = setTimeout(() => {
+    log(`the run exceeded ${options.deadlineSeconds} s: stopping`);
+    void cleanupAll().finally(() => process.exit(1));
+  }, options.deadlineSeconds * 1000);
+  deadline.unref();
+  try {
+    const results = await bench(options);
+    const files = write(results, options.outDir);
+    console.log(renderTable(results));
+    console.log(`\nwrote ${files.join(', ')}`);
+  } finally {
+    clearTimeout(deadline);
+    await cleanupAll();
+  }
+}
+
+main().catch(async (error: unknown) => {
+  console.error(error);
+  await cleanupAll();
+  process.exit(1);
+});

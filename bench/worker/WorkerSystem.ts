@@ -1,0 +1,28 @@
+import type { MonoTypeOperatorFunction, Observable } from 'rxjs';
+import type { SystemName } from '../protocol.js';
+
+/** How a task is cut when its id is aborted: complete quietly, or error with the abort. */
+export type CutStyle = 'complete' | 'error';
+
+/**
+ * What a worker process needs from the system under test (this library or the polling baseline), so the
+ * same tasks and measurements run against both.
+ */
+export interface WorkerSystem {
+  /** Which system this is. */
+  readonly name: SystemName;
+  /** Ids watched right now. */
+  readonly watchedIds: number;
+  /** The operator that cuts a running task when `id` is aborted. */
+  cut<T>(id: string, style: CutStyle): MonoTypeOperatorFunction<T>;
+  /** The bare watch of `id`, without a task around it (for the heap breakdown). */
+  watch(id: string): Observable<unknown>;
+  /**
+   * Resolves once every id watched so far is watched for sure: for this library, its SUBSCRIBE is
+   * confirmed and the re-read that follows has returned; for the baseline, a BLPOP pass covering all of
+   * them has been sent. Only meaningful while no abort is in flight.
+   */
+  settled(timeoutMs: number): Promise<void>;
+  /** Closes connections. */
+  close(): Promise<void>;
+}
