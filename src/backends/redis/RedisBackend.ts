@@ -85,9 +85,11 @@ interface WatchEntry {
  * `SUBSCRIBE __keyspace@<db>__:<key>` per watched id shared by all its watchers and released with the last.
  *
  * Nothing is lost: a watch reads the key once its subscription is confirmed, and again after every
- * reconnect, so an abort written before, during or after the watch lands. Nothing polls: an idle backend
- * sends Redis nothing. At the first watch (or {@link RedisBackend.ready}) it makes sure keyspace
- * notifications are on, and checks again after every reconnect.
+ * reconnect, so an abort written before, during or after the watch lands. Aborts are pushed, never
+ * polled: a backend with nothing watched sends Redis nothing, and one that watches sends only the cheap
+ * notification check every `notificationCheckInterval` (30 s). At the first watch (or
+ * {@link RedisBackend.ready}) it makes sure keyspace notifications are on, and checks again after every
+ * reconnect.
  *
  * Redis Cluster: pass an ioredis `Cluster` as `client`. Keyspace events are published only by the master
  * owning the key, so every watched channel is subscribed on every master, each through a dedicated
