@@ -27,6 +27,8 @@ export interface RedisServerHandle {
   readonly dir: string;
   /** Whether the process is running. */
   readonly running: boolean;
+  /** The process id of the running server (0 when it is not running). */
+  readonly pid: number;
   /** A new ioredis client to this server; closed by `stop()`. */
   client(options?: RedisOptions): Redis;
   /** Runs `redis-cli -p PORT ...args` and resolves its trimmed output. */
@@ -133,6 +135,9 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
     dir,
     get running() {
       return current !== undefined && current.exitCode === null && current.signalCode === null;
+    },
+    get pid() {
+      return handle.running ? (current?.pid ?? 0) : 0;
     },
     client(clientOptions) {
       const client = new Redis({ host: '127.0.0.1', port, lazyConnect: false, ...clientOptions });
