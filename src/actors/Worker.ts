@@ -38,6 +38,7 @@ import type { Broker, Delivery } from './Broker.js';
 import { AbortCheckError } from './errors/AbortCheckError.js';
 import { WorkerStoppedError } from './errors/WorkerStoppedError.js';
 import { isAbortable, skipsMessage } from './isAbortable.js';
+import { IsolatePools } from './isolation/IsolatePools.js';
 import type { Message } from './Message.js';
 import type { Middleware } from './Middleware.js';
 import { runTask, type TaskOutcome } from './runTask.js';
@@ -169,6 +170,8 @@ export class Worker {
   #middleware: Middleware[] = [];
   #subscription: Subscription | undefined;
   #stopped: Promise<void> | undefined;
+  /** The threads and processes of isolated actors; closed (all terminated) when `stop()` settles. */
+  readonly #isolates: IsolatePools;
 
   /**
    * @param broker - the broker to consume from (its actors and middleware are used).
@@ -218,6 +221,7 @@ export class Worker {
     }
     this.#scheduler = scheduler;
     this.#free$ = new BehaviorSubject(this.concurrency);
+    this.#isolates = new IsolatePools(this.concurrency);
     this.events$ = this.#events.asObservable();
   }
 
@@ -315,11 +319,13 @@ export class Worker {
           switchMap(() => done$),
         ),
       ),
-    ).then(() => {
-      this.#subscription?.unsubscribe();
-      this.#state = 'stopped';
-      this.#events.complete();
-    });
+    )
+      .then(() => this.#isolates.close())
+      .then(() => {
+        this.#subscription?.unsubscribe();
+        this.#state = 'stopped';
+        this.#events.complete();
+      });
     return this.#stopped;
   }
 
@@ -429,7 +435,7 @@ export class Worker {
       task: (context) =>
         this.#middleware.reduceRight<Observable<unknown>>(
           (task$, middleware) => middleware.wrapTask?.(task$, context) ?? task$,
-          actor.process(message, context),
+          this.#isolates.process(actor, message, context),
         ),
       abort$: abortable === undefined ? NEVER : abortable.abort$(message.messageId),
       stop$: this.#hardStop$,
