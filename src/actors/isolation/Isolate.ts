@@ -85,7 +85,6 @@ export class Isolate {
       this.#exit = { code, signal, error: this.#error, terminated: this.#terminated };
       this.#publish(this.#terminated ? 'terminated' : 'exited');
       this.onExit(this.#exit);
-      resolveExit(this.#exit);
     };
     if (spec.isolation === 'thread') {
       const thread = new Thread(STUB, {
@@ -106,7 +105,10 @@ export class Isolate {
           code: typeof code === 'string' ? code : undefined,
         };
       });
-      thread.on('exit', (code) => exited(code, null));
+      thread.on('exit', (code) => {
+        exited(code, null);
+        if (this.#exit !== undefined) resolveExit(this.#exit);
+      });
     } else {
       const child = spawn(
         process.execPath,
@@ -123,6 +125,13 @@ export class Isolate {
         this.#error ??= { name: error.name, message: error.message, stack: error.stack, code: undefined };
       });
       child.on('exit', (code, signal) => exited(code, signal));
+      // 'close' comes once its stdio and IPC channel are closed too: nothing of it is left.
+      child.on('close', (code, signal) => {
+        exited(code, signal);
+        // Node releases the child's handle in the close phase of this loop turn.
+        const exit = this.#exit;
+        if (exit !== undefined) setTimeout(() => resolveExit(exit), 0);
+      });
     }
     this.#publish('started');
   }
