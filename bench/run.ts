@@ -13,6 +13,7 @@ import { LIBRARY_ENV } from './library.js';
 import { awaitQuiet, describeMachine } from './machine.js';
 import { type BenchOptions, parseBenchOptions } from './options.js';
 import { runFloor } from './phases/floor.js';
+import { runIsolation } from './phases/isolation.js';
 import { runLatency } from './phases/latency.js';
 import { runScale } from './phases/scale.js';
 import { runSkipCheck } from './phases/skipCheck.js';
@@ -183,6 +184,13 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
       concurrency: 4,
       deliverSeconds: options.baselineThroughputSeconds,
     });
+  }
+
+  if (options.phases.includes('isolation')) {
+    log('isolation: abort() in a client process -> isolate terminated; per-task cost of thread/process...');
+    await quiet('isolation');
+    partial.isolation = await runIsolation();
+    log(`isolation: ${JSON.stringify(partial.isolation)}`);
   }
 
   machine.loadAvgAtEnd = loadavg().map((n) => Math.round(n * 100) / 100);
