@@ -285,7 +285,8 @@ export class Worker {
    * Stops gracefully: takes no more messages, returns the received ones that have not started, lets
    * running tasks finish within `timeout`, then stops the rest (their `signal` aborts with a
    * {@link WorkerStoppedError}) and returns their messages to the queue. Resolves when every message is
-   * settled; `events$` completes then. Idempotent.
+   * settled (and every thread or process of an isolated actor has exited); `events$` completes then.
+   * Idempotent.
    *
    * @example
    * ```ts
@@ -310,7 +311,11 @@ export class Worker {
     }
     this.#state = 'stopping';
     this.#receiving.abort(new WorkerStoppedError('The worker is stopping'));
-    const done$ = this.#done$.pipe(first());
+    // Settled: then the isolates of isolated actors are terminated (idempotent) before stop() resolves.
+    const done$ = this.#done$.pipe(
+      first(),
+      mergeMap(() => this.#isolates.close()),
+    );
     this.#stopped = firstValueFrom(
       race(
         done$,
@@ -319,13 +324,11 @@ export class Worker {
           switchMap(() => done$),
         ),
       ),
-    )
-      .then(() => this.#isolates.close())
-      .then(() => {
-        this.#subscription?.unsubscribe();
-        this.#state = 'stopped';
-        this.#events.complete();
-      });
+    ).then(() => {
+      this.#subscription?.unsubscribe();
+      this.#state = 'stopped';
+      this.#events.complete();
+    });
     return this.#stopped;
   }
 
