@@ -49,7 +49,7 @@ export interface IsolationRun {
   /** `abort()` in a client process to the isolate's exit, `terminateGrace: 0`, ms. */
   stopThread: LatencySummary;
   stopProcess: LatencySummary;
-  /** Starting one isolate (first task's extra wait over a warm pool), ms. */
+  /** Starting one isolate: the first task's wait on a cold pool minus a warm task's, ms (MemoryBroker). */
   spawnThreadMs: number;
   spawnProcessMs: number;
   overhead: OverheadRun[];
@@ -85,7 +85,7 @@ export async function runIsolation(
   const client = startAbortClient();
   try {
     const url = `redis://127.0.0.1:${redis.port}`;
-    const stop = async (isolation: 'thread' | 'process'): Promise<{ stops: number[]; spawnMs: number }> => {
+    const stop = async (isolation: 'thread' | 'process'): Promise<number[]> => {
       const prefix = `bench:isolation:${isolation}:`;
       const backend = lib.RedisBackend.fromUrl(url, { prefix: `${prefix}abort:` });
       const broker = new lib.RedisBroker({ url, prefix: `${prefix}broker:` });
@@ -110,15 +110,11 @@ export async function runIsolation(
           20_000,
           `${isolation} task ${type}`,
         );
-      const runOne = async (): Promise<number> => {
-        const started = now();
+      const runOne = async (): Promise<void> => {
         const message = await spin.send('noop');
         await settled(message.messageId, 'succeeded');
-        return now() - started;
       };
       try {
-        const cold = await runOne();
-        const warm = await runOne();
         const stops: number[] = [];
         for (let i = 0; i < settings.stops; i++) {
           await runOne(); // the replacement isolate is started and warm
@@ -136,40 +132,71 @@ export async function runIsolation(
           );
           stops.push((terminated.get(message.messageId) ?? Number.NaN) - abortedAt);
         }
-        return { stops, spawnMs: round3(cold - warm) };
+        return stops;
       } finally {
         await worker.stop({ timeout: 1000 });
         await broker.close();
         await backend.close();
       }
     };
-    const thread = await stop('thread');
-    const proc = await stop('process');
+    const stopThread = await stop('thread');
+    const stopProcess = await stop('process');
     const overhead: OverheadRun[] = [];
+    let spawnThreadMs = Number.NaN;
+    let spawnProcessMs = Number.NaN;
     for (const concurrency of [1, 8]) {
-      const perTask = async (isolation: 'in-process' | 'thread' | 'process'): Promise<number> => {
+      const perTask = async (
+        isolation: 'in-process' | 'thread' | 'process',
+      ): Promise<{ usPerTask: number; firstMs: number }> => {
         const broker = new lib.MemoryBroker();
         const trivial =
           isolation === 'in-process'
             ? lib.actor('trivial', (_what: string) => 1, { broker })
             : lib.actor<[what: string], number>('trivial', moduleUrl, { broker, isolation, execArgv: [] });
         const worker = new lib.Worker(broker, { concurrency }).start();
+        /** Keeps `concurrency` tasks in flight until `count` succeeded; resolves with the time taken. */
+        const window = (count: number): Promise<number> =>
+          withTimeout(
+            new Promise<number>((resolve, reject) => {
+              const started = now();
+              let sent = 0;
+              let done = 0;
+              const send = (): void => {
+                sent++;
+                trivial.send('noop').catch(reject);
+              };
+              const subscription = worker.events$.subscribe((event) => {
+                if (event.type === 'failed') reject(event.error);
+                if (event.type !== 'succeeded') return;
+                if (++done === count) {
+                  subscription.unsubscribe();
+                  resolve(now() - started);
+                } else if (sent < count) send();
+              });
+              for (let i = 0; i < Math.min(concurrency, count); i++) send();
+            }),
+            120_000,
+            `${isolation} tasks`,
+          );
         try {
-          // Warm the pool: `concurrency` isolates started.
-          await Promise.all(Array.from({ length: concurrency * 4 }, () => trivial.send('noop')));
-          await broker.join(undefined, { timeout: 60_000 });
-          for (let i = 0; i < settings.tasks; i++) await trivial.send('noop');
-          const started = now();
-          await broker.join(undefined, { timeout: 120_000 });
-          return ((now() - started) * 1000) / settings.tasks;
+          const firstMs = await window(1); // starts the first isolate
+          await window(concurrency * 4); // warm the pool: `concurrency` isolates started
+          const usPerTask = ((await window(settings.tasks)) * 1000) / settings.tasks;
+          return { usPerTask, firstMs };
         } finally {
           await worker.stop({ timeout: 1000 });
           await broker.close();
         }
       };
-      const inProcess = await perTask('in-process');
-      const threadUs = await perTask('thread');
-      const processUs = await perTask('process');
+      const inProcess = (await perTask('in-process')).usPerTask;
+      const thread = await perTask('thread');
+      const proc = await perTask('process');
+      const threadUs = thread.usPerTask;
+      const processUs = proc.usPerTask;
+      if (concurrency === 1) {
+        spawnThreadMs = round3(thread.firstMs - threadUs / 1000);
+        spawnProcessMs = round3(proc.firstMs - processUs / 1000);
+      }
       overhead.push({
         concurrency,
         inProcessUsPerTask: round3(inProcess),
@@ -180,10 +207,10 @@ export async function runIsolation(
       });
     }
     return {
-      stopThread: summarize(thread.stops),
-      stopProcess: summarize(proc.stops),
-      spawnThreadMs: thread.spawnMs,
-      spawnProcessMs: proc.spawnMs,
+      stopThread: summarize(stopThread),
+      stopProcess: summarize(stopProcess),
+      spawnThreadMs,
+      spawnProcessMs,
       overhead,
       tasks: settings.tasks,
     };
