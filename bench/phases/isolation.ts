@@ -97,16 +97,16 @@ export async function runIsolation(
         execArgv: [],
       });
       const worker = new lib.Worker(broker, { concurrency: 1 }).start();
+      // Every event is recorded, so one that comes before the caller waits for it is not missed.
+      const seen = new Set<string>();
+      const recording = worker.events$.subscribe((event) => {
+        if ('messageId' in event) seen.add(`${event.type} ${event.messageId}`);
+      });
       const settled = (messageId: string, type: string) =>
         withTimeout(
-          new Promise<void>((resolve) => {
-            const subscription = worker.events$.subscribe((event) => {
-              if (event.type === type && 'messageId' in event && event.messageId === messageId) {
-                subscription.unsubscribe();
-                resolve();
-              }
-            });
-          }),
+          (async () => {
+            while (!seen.has(`${type} ${messageId}`)) await sleep(1);
+          })(),
           20_000,
           `${isolation} task ${type}`,
         );
@@ -120,7 +120,8 @@ export async function runIsolation(
           await runOne(); // the replacement isolate is started and warm
           const message = await spin.send('busy');
           const aborted = settled(message.messageId, 'aborted');
-          await sleep(20);
+          await settled(message.messageId, 'started');
+          await sleep(20); // the warm isolate is in the loop
           const abortedAt = await client.abort(url, `${prefix}abort:`, message.messageId);
           await aborted;
           await withTimeout(
@@ -134,6 +135,7 @@ export async function runIsolation(
         }
         return stops;
       } finally {
+        recording.unsubscribe();
         await worker.stop({ timeout: 1000 });
         await broker.close();
         await backend.close();

@@ -1,4 +1,4 @@
-import { Observable } from 'rxjs';
+import { Observable, type Subscription } from 'rxjs';
 import { Abort } from '../../core/errors/Abort.js';
 import { WorkerStoppedError } from '../errors/WorkerStoppedError.js';
 import type { Message } from '../Message.js';
@@ -57,19 +57,11 @@ export class IsolatePool {
       let settled = false;
       const fail = (reason: IsolatedTaskError['reason'], error: SerializedError): void =>
         subscriber.error(new IsolatedTaskError(reason, this.#actorName, message.messageId, error));
-      const requests = context.abortRequested$.subscribe((request) =>
-        isolate?.post({
-          type: 'abortRequested',
-          taskId,
-          event: request.event,
-          deadline: request.deadline,
-          timeLeft: request.timeLeft,
-          remaining: context.abortRequested() ?? request.timeLeft,
-        }),
-      );
+      let requests: Subscription | undefined;
       const onMessage = (reply: FromIsolate): void => {
         if (!('taskId' in reply) || reply.taskId !== taskId || isolate === undefined) return;
         settled = true;
+        requests?.unsubscribe();
         this.#release(isolate);
         if (reply.type === 'result') {
           subscriber.next(reply.value);
@@ -82,6 +74,7 @@ export class IsolatePool {
       };
       const onExit = (exit: IsolateExit): void => {
         settled = true;
+        requests?.unsubscribe();
         fail('crashed', crashError(this.#spec, exit));
       };
       const cancel = this.#acquire({
@@ -91,12 +84,23 @@ export class IsolatePool {
           given.onMessage = onMessage;
           given.onExit = onExit;
           given.post({ type: 'run', taskId, moduleUrl: this.#spec.moduleUrl, message });
+          // Replayed: a graceful abort requested while the task waited for an isolate reaches it too.
+          requests = context.abortRequested$.subscribe((request) =>
+            given.post({
+              type: 'abortRequested',
+              taskId,
+              event: request.event,
+              deadline: request.deadline,
+              timeLeft: request.timeLeft,
+              remaining: context.abortRequested() ?? request.timeLeft,
+            }),
+          );
         },
         fail: (error) => fail('spawn-failed', toSerialized(error)),
       });
       return () => {
         cancel();
-        requests.unsubscribe();
+        requests?.unsubscribe();
         if (isolate !== undefined && !settled) this.#abandon(isolate, taskId, message, context.signal);
       };
     });
