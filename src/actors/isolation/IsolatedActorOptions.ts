@@ -5,7 +5,15 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { validateMilliseconds } from '../../core/validate.js';
 import type { ActorOptions } from '../actor.js';
 
-/** Where an isolated actor's handler runs: a `worker_threads` thread or a child process. */
+/**
+ * Where an isolated actor's handler runs: a `worker_threads` thread or a child process.
+ *
+ * @example
+ * ```ts
+ * import type { Isolation } from 'rx-abort';
+ * const isolation: Isolation = process.env.NATIVE_CODE ? 'process' : 'thread';
+ * ```
+ */
 export type Isolation = 'thread' | 'process';
 
 /**

@@ -1,6 +1,14 @@
 import type { IsolateFailure, SerializedError } from './protocol.js';
 
-/** Why an isolated task failed: see {@link IsolatedTaskError.reason}. */
+/**
+ * Why an isolated task failed: see {@link IsolatedTaskError.reason}.
+ *
+ * @example
+ * ```ts
+ * import type { IsolatedTaskFailure } from 'rx-abort';
+ * const worthAlerting = (reason: IsolatedTaskFailure) => reason === 'crashed' || reason === 'spawn-failed';
+ * ```
+ */
 export type IsolatedTaskFailure = IsolateFailure | 'crashed' | 'spawn-failed';
 
 /**

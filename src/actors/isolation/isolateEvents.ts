@@ -16,7 +16,15 @@ import type { Isolation } from './IsolatedActorOptions.js';
  */
 export const ISOLATE_CHANNEL = 'rx-abort:isolate';
 
-/** What {@link ISOLATE_CHANNEL} publishes. */
+/**
+ * What {@link ISOLATE_CHANNEL} publishes.
+ *
+ * @example
+ * ```ts
+ * import type { IsolateEvent } from 'rx-abort';
+ * const describe = (event: IsolateEvent) => `${event.isolation} ${event.isolateId} ${event.type}`;
+ * ```
+ */
 export interface IsolateEvent {
   /**
    * `'started'`: a thread or process was started; `'terminated'`: it exited after the pool terminated it
