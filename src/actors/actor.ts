@@ -164,11 +164,15 @@ export class Actor<Args extends readonly unknown[] = readonly unknown[], Result 
       }
       this.#handler = handler;
       this.isolation = undefined;
-    } else if (handler instanceof URL || typeof handler === 'string') {
+    } else if ((handler instanceof URL || typeof handler === 'string') && checked.isolation !== undefined) {
       this.#handler = undefined;
       this.isolation = validateIsolation(handler, checked);
     } else {
-      throw new TypeError('handler must be a function, or a module URL for an isolated actor');
+      throw new TypeError(
+        handler instanceof URL || typeof handler === 'string'
+          ? "handler must be a function; a module URL declares an isolated actor and needs options.isolation ('thread' or 'process')"
+          : 'handler must be a function, or a module URL for an isolated actor',
+      );
     }
     this.queueName =
       checked.queueName === undefined ? 'default' : validateName(checked.queueName, 'options.queueName');

@@ -171,8 +171,9 @@ describe('isolation thread', () => {
     h.worker({ concurrency: 1 });
     const message = await behave.send('async-loop', null);
     await h.next('started', message.messageId, 15_000);
+    // The clock of IsolateEvent.at.
+    const abortedAt = performance.timeOrigin + performance.now();
     await h.abortable.abort(message.messageId);
-    const abortedAt = Date.now();
     await h.next('aborted', message.messageId);
     await sleep(400);
     const terminated = log.of('terminated', message.messageId);
@@ -219,6 +220,9 @@ describe('actor(name, moduleUrl, options) validation', () => {
   const broker = new MemoryBroker();
   it('rejects bad modules and options with a TypeError naming them', () => {
     expect(() => actor('a1', BEHAVIOURS, { broker } as never)).toThrow(
+      /a module URL declares an isolated actor and needs options\.isolation/,
+    );
+    expect(() => actor('a0', BEHAVIOURS, { broker, isolation: 'fork' as never })).toThrow(
       /options\.isolation must be 'thread' or 'process'/,
     );
     expect(() => actor('a2', './behaviours.ts', { broker, isolation: 'thread' })).toThrow(
