@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import type { AbortOptions } from '../core/Abortable.js';
 import type { TopLevelAbortOptions } from '../core/abort.js';
 import { jobAbortId } from './jobAbortId.js';
@@ -19,8 +18,15 @@ export type AbortJobResult = 'removed' | 'signalled' | 'ignored' | 'finished' | 
 /** Options of {@link abortJob}: the options of `abort()`. */
 export interface AbortJobOptions extends TopLevelAbortOptions {}
 
-/** What {@link abortJob} needs of a BullMQ `Queue`. */
-export type AbortJobQueue = Pick<Queue, 'qualifiedName' | 'getJobState' | 'remove'>;
+/** What {@link abortJob} needs of a BullMQ `Queue` (any of its type parameters). */
+export interface AbortJobQueue {
+  /** `<prefix>:<name>`. */
+  readonly qualifiedName: string;
+  /** BullMQ's `queue.getJobState(jobId)`. */
+  getJobState(jobId: string): Promise<string>;
+  /** BullMQ's `queue.remove(jobId)`: 1 when removed, 0 when the job is locked (active). */
+  remove(jobId: string): Promise<number>;
+}
 
 const OPTION_KEYS = ['abortable', 'mode', 'abortTtl', 'abortTimeout', 'reason'] as const satisfies readonly (
   | keyof AbortJobOptions
@@ -63,7 +69,11 @@ const REMOVABLE = new Set(['waiting', 'delayed', 'prioritized', 'waiting-childre
  *   written or not: retrying is safe).
  * @throws TypeError / RangeError synchronously for an invalid queue, job id or option; NoAbortableError when no Abortable is found.
  */
-export function abortJob(queue: AbortJobQueue, jobId: string, options?: AbortJobOptions): Promise<AbortJobResult> {
+export function abortJob(
+  queue: AbortJobQueue,
+  jobId: string,
+  options?: AbortJobOptions,
+): Promise<AbortJobResult> {
   const id = jobAbortId(queue, jobId);
   if (typeof queue.getJobState !== 'function' || typeof queue.remove !== 'function') {
     throw new TypeError('queue must be a BullMQ Queue');

@@ -1,12 +1,12 @@
 import type { Job } from 'bullmq';
 import { DelayedError } from 'bullmq';
 import type { Observable } from 'rxjs';
+import { validateCount } from '../actors/validate.js';
 import type { Abortable } from '../core/Abortable.js';
 import type { AbortEvent } from '../core/AbortEvent.js';
-import { validateCount } from '../actors/validate.js';
 import { validateMilliseconds } from '../core/validate.js';
-import type { JobContext } from './JobContext.js';
 import { JobAbortedError } from './JobAbortedError.js';
+import type { JobContext } from './JobContext.js';
 import { jobAbortId } from './jobAbortId.js';
 import { markSkipsJob } from './markApplies.js';
 import { reportOutcome } from './reportOutcome.js';
@@ -18,7 +18,11 @@ import { abortableOption, validateKnownOptions } from './validateKeys.js';
  * given) and its {@link JobContext}. It may return a value, a promise or an Observable (its last value is
  * the job's result; it is unsubscribed on abort).
  */
-export type AbortableJobProcessor<DataType = unknown, ResultType = unknown, NameType extends string = string> = (
+export type AbortableJobProcessor<
+  DataType = unknown,
+  ResultType = unknown,
+  NameType extends string = string,
+> = (
   job: Job<DataType, ResultType, NameType>,
   token: string | undefined,
   signal: AbortSignal,
@@ -26,7 +30,8 @@ export type AbortableJobProcessor<DataType = unknown, ResultType = unknown, Name
 ) => ResultType | PromiseLike<ResultType> | Observable<ResultType>;
 
 /** The processor {@link abortableProcessor} returns: a BullMQ `Processor` that declares all three parameters. */
-export type BullProcessor<DataType = unknown, ResultType = unknown, NameType extends string = string> = (
+// biome-ignore lint/suspicious/noExplicitAny: BullMQ's own defaults, so a processor fits any Worker.
+export type BullProcessor<DataType = any, ResultType = any, NameType extends string = string> = (
   job: Job<DataType, ResultType, NameType>,
   token?: string,
   signal?: AbortSignal,
@@ -60,7 +65,11 @@ const OPTION_KEYS = [
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function readWithTimeout(abortable: Abortable, id: string, timeout: number): Promise<AbortEvent | null> {
+async function readWithTimeout(
+  abortable: Abortable,
+  id: string,
+  timeout: number,
+): Promise<AbortEvent | null> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
@@ -115,7 +124,11 @@ async function readWithTimeout(abortable: Abortable, id: string, timeout: number
  * @returns a BullMQ processor.
  * @throws TypeError / RangeError for a processor that is not a function or invalid options; NoAbortableError when no Abortable is found.
  */
-export function abortableProcessor<DataType = unknown, ResultType = unknown, NameType extends string = string>(
+export function abortableProcessor<
+  DataType = unknown,
+  ResultType = unknown,
+  NameType extends string = string,
+>(
   processor: AbortableJobProcessor<DataType, ResultType, NameType>,
   options?: AbortableProcessorOptions,
 ): BullProcessor<DataType, ResultType, NameType> {

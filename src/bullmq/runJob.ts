@@ -14,13 +14,13 @@ import type { AbortRequest } from '../actors/TaskContext.js';
 import type { Abortable } from '../core/Abortable.js';
 import type { AbortEvent } from '../core/AbortEvent.js';
 import { Abort } from '../core/errors/Abort.js';
-import type { JobContext } from './JobContext.js';
 import { JobAbortedError } from './JobAbortedError.js';
+import type { JobContext } from './JobContext.js';
 import { type JobTimes, markStopsJob } from './markApplies.js';
 import { reportOutcome } from './reportOutcome.js';
 
 /** What {@link runJob} needs to run one attempt of a job under its abort watch. */
-export interface RunJobOptions<R> {
+export interface RunJobOptions {
   readonly abortable: Abortable;
   /** The BullMQ job id. */
   readonly jobId: string;
@@ -66,7 +66,7 @@ const toObservable = (value: unknown): Observable<unknown> => {
  * result:    ---------#           unless the processor completes first (then its result, reported finished)
  * ```
  */
-export function runJob<R>(options: RunJobOptions<R>): Promise<R> {
+export function runJob<R>(options: RunJobOptions): Promise<R> {
   const { abortable, jobId, abortId, job, signal: bullSignal } = options;
   return new Promise<R>((resolve, reject) => {
     const controller = new AbortController();
