@@ -7,4 +7,6 @@ import { bullmqSuite } from './suite.js';
 vi.mock('bullmq', async () => await import('bullmq-oldest'));
 
 const hook = fileURLToPath(new URL('./fixtures/oldestBullmq.mjs', import.meta.url));
-bullmqSuite('BullMQ adapter on the oldest supported bullmq (5.64.0)', ['--import', hook]);
+bullmqSuite('BullMQ adapter on the oldest supported bullmq (5.64.0)', ['--import', hook], {
+  sandboxCancel: false,
+});

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Job } from 'bullmq';
 import * as bullmq from 'bullmq';
+import { Redis } from 'ioredis';
 import { finalize, interval, map } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -103,8 +104,14 @@ class WorkerProcess {
  * The suite, for one BullMQ version.
  * @param label - what to call it.
  * @param childExecArgv - extra node flags for child processes (the resolve hook of the oldest version).
+ * @param expected - what the version under test can do (proves the right version is loaded here and in
+ *   child processes).
  */
-export function bullmqSuite(label: string, childExecArgv: readonly string[]): void {
+export function bullmqSuite(
+  label: string,
+  childExecArgv: readonly string[],
+  expected: { readonly sandboxCancel: boolean },
+): void {
   const { Queue, Worker } = bullmq;
   const sandboxCancel = (bullmq.ChildCommand as Record<string, unknown>).Cancel !== undefined;
 
@@ -152,6 +159,12 @@ export function bullmqSuite(label: string, childExecArgv: readonly string[]): vo
       await Promise.all([remote?.stop(), doomed?.stop()]);
       await abortable?.close();
       await server?.stop();
+    });
+
+    it('runs on the intended BullMQ version, here and in the worker processes', async () => {
+      expect(sandboxCancel).toBe(expected.sandboxCancel);
+      const up = await remote.next('up', undefined, undefined, 20_000);
+      expect(up.sandboxCancel).toBe(expected.sandboxCancel);
     });
 
     it('returns a processor that declares three parameters, and validates its arguments', () => {
@@ -255,6 +268,50 @@ export function bullmqSuite(label: string, childExecArgv: readonly string[]): vo
       // The timings reach both sides of the pick-up.
       expect(results.some(([, result]) => result === 'removed')).toBe(true);
       expect(results.some(([, result]) => result === 'signalled')).toBe(true);
+    });
+
+    it("leaves an active job alone in mode 'cancel' ('ignored'), and stops it in mode 'abort'", async () => {
+      const q = queue();
+      await remote.start(q.name, { jobMs: 400 });
+      const job = await q.add('long', {});
+      await remote.next('started', job.id, q.name);
+      expect(await abortJob(q, job.id!, { abortable, mode: 'cancel' })).toBe('ignored');
+      await remote.next('completed', job.id, q.name);
+      expect(await abortJob(q, job.id!, { abortable })).toBe('finished');
+    });
+
+    it('never runs a job whose mark cannot be read: it goes back to the delayed set', async () => {
+      const q = queue();
+      // An abort backend on a port nobody listens on (BullMQ's own Redis is fine).
+      const client = new Redis('redis://127.0.0.1:1', { lazyConnect: true, retryStrategy: () => 1000 });
+      client.on('error', () => {});
+      const unreachable = new Abortable({ backend: new RedisBackend({ client, commandTimeout: 50 }) });
+      closers.push(async () => {
+        await unreachable.close();
+        client.disconnect();
+      });
+      let ran = false;
+      worker(
+        q.name,
+        abortableProcessor(
+          () => {
+            ran = true;
+          },
+          {
+            abortable: unreachable,
+            abortCheckAttempts: 2,
+            abortCheckBackoff: 10,
+            abortCheckRetryDelay: 60_000,
+          },
+        ),
+        { connection },
+      );
+      const job = await q.add('j', {}, { attempts: 1 });
+      await waitFor('the job to be delayed', async () =>
+        (await q.getJobState(job.id!)) === 'delayed' ? true : undefined,
+      );
+      expect(ran).toBe(false);
+      expect((await q.getJob(job.id!))?.attemptsMade).toBe(0);
     });
 
     it('does not retry an aborted job (attempts: 5)', async () => {
