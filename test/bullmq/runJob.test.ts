@@ -33,7 +33,11 @@ describe('runJob', () => {
       signal: undefined,
       process: (given) => {
         signal = given;
-        return NEVER.pipe(finalize(() => (tornDown = true)));
+        return NEVER.pipe(
+          finalize(() => {
+            tornDown = true;
+          }),
+        );
       },
     });
     await abortable.abort('bull:q:1', { reason: 'stop' });
@@ -69,7 +73,14 @@ describe('runJob', () => {
     const { base } = setup();
     const bull = new AbortController();
     let signal: AbortSignal | undefined;
-    const running = runJob({ ...base, signal: bull.signal, process: (given) => ((signal = given), NEVER) });
+    const running = runJob({
+      ...base,
+      signal: bull.signal,
+      process: (given) => {
+        signal = given;
+        return NEVER;
+      },
+    });
     bull.abort('user cancelled');
     await expect(running).rejects.toThrow('aborted while running: job "1": user cancelled');
     expect(signal?.reason).toBe('user cancelled');
