@@ -392,6 +392,46 @@ export function bullmqSuite(
       },
     );
 
+    it('attachAborts cancels a plain processor, releases its watches, and detaches', async () => {
+      const q = queue();
+      const w = worker(
+        q.name,
+        (_job, _token, signal) =>
+          new Promise((_resolve, reject) =>
+            signal?.addEventListener('abort', () =>
+              reject(new bullmq.UnrecoverableError(`cancelled: ${signal.reason}`)),
+            ),
+          ),
+        { connection, concurrency: 2 },
+      );
+      const detach = attachAborts(w, { abortable });
+      const channel = (jobId: string) => `__keyspace@0__:rx-abort:${jobAbortId(q, jobId)}`;
+      const subscribers = async (jobId: string) =>
+        Number((await server.cli('PUBSUB', 'NUMSUB', channel(jobId))).split('\n')[1]);
+      const first = await q.add('a', {});
+      await waitFor('a watch on the first job', async () =>
+        (await subscribers(first.id!)) === 1 ? true : undefined,
+      );
+      expect(await abortJob(q, first.id!, { abortable, reason: 'no' })).toBe('signalled');
+      expect((await failure(q, first.id!)).failedReason).toBe('cancelled: aborted: no');
+      await waitFor('the first watch released', async () =>
+        (await subscribers(first.id!)) === 0 ? true : undefined,
+      );
+
+      const second = await q.add('b', {});
+      await waitFor('a watch on the second job', async () =>
+        (await subscribers(second.id!)) === 1 ? true : undefined,
+      );
+      detach();
+      detach(); // idempotent
+      await waitFor('every watch released', async () =>
+        (await subscribers(second.id!)) === 0 ? true : undefined,
+      );
+      expect([w.listenerCount('active'), w.listenerCount('completed'), w.listenerCount('failed')]).toEqual([
+        0, 0, 0,
+      ]);
+    });
+
     it('unsubscribes an Observable processor on abort', async () => {
       const q = queue();
       let tornDown = false;
