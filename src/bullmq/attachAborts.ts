@@ -13,7 +13,10 @@ export interface AttachAbortsOptions {
 }
 
 /** What {@link attachAborts} needs of a BullMQ `Worker`. */
-export type AbortsWorker = Pick<Worker, 'on' | 'off' | 'cancelJob' | 'qualifiedName' | 'emit'>;
+export type AbortsWorker = Pick<
+  Worker,
+  'on' | 'off' | 'cancelJob' | 'qualifiedName' | 'emit' | 'listenerCount'
+>;
 
 /**
  * Does the running-job half of aborts for any BullMQ `Worker`, including sandboxed processors given as a
@@ -72,6 +75,16 @@ export function attachAborts(worker: AbortsWorker, options?: AttachAbortsOptions
     );
   }
 
+  // A worker's 'error' event, or a process warning when nobody listens (emitting 'error' without a
+  // listener would throw and crash the process).
+  const report = (error: unknown): void => {
+    if (worker.listenerCount('error') > 0) worker.emit('error', error as Error);
+    else
+      process.emitWarning(
+        `rx-abort attachAborts: ${(error as Error)?.message ?? String(error)}`,
+        'RxAbortWarning',
+      );
+  };
   const watches = new Map<string, Subscription>();
   const release = (jobId: string): void => {
     watches.get(jobId)?.unsubscribe();
@@ -85,7 +98,7 @@ export function attachAborts(worker: AbortsWorker, options?: AttachAbortsOptions
     try {
       abortId = jobAbortId(worker, jobId);
     } catch (error) {
-      worker.emit('error', error as Error);
+      report(error);
       return;
     }
     const subscription = abortable.backend
@@ -103,7 +116,7 @@ export function attachAborts(worker: AbortsWorker, options?: AttachAbortsOptions
         error: (error: unknown) => {
           release(jobId);
           worker.cancelJob(jobId, `rx-abort cannot watch this job: ${(error as Error)?.message ?? error}`);
-          worker.emit('error', error as Error);
+          report(error);
         },
       });
     if (!subscription.closed) watches.set(jobId, subscription);
