@@ -50,6 +50,29 @@ export interface RedisBackendOptions {
    * @default 1000
    */
   probeTimeout?: number;
+  /**
+   * Whether a server that may evict keys is an error rather than a warning. Where `CONFIG GET` is allowed,
+   * the backend reads `maxmemory-policy` when it connects and reconnects; under any policy but
+   * `noeviction` marks can be evicted (an aborted queued task would then run), so it emits one process
+   * warning `RX_ABORT_EVICTION_RISK`, or, with `true`, `ready()`, `abort()` and every watch reject with
+   * {@link EvictionPolicyError}.
+   * @default false
+   */
+  requireNoEviction?: boolean;
+  /**
+   * How many replicas must hold a mark before `abort()` resolves: with `n > 0`, every write is followed on
+   * the same connection by `WAIT n replicaTimeout` (on Cluster, on each slot group's master), and `abort()`
+   * rejects with {@link ReplicationTimeoutError} when fewer confirm in time. Use it with Sentinel or
+   * Cluster failover, where replication is asynchronous and a promoted replica can lack an acknowledged
+   * write. `0`: resolve once the master has it.
+   * @default 0
+   */
+  replicas?: number;
+  /**
+   * With `replicas > 0`: how long (in milliseconds) `WAIT` may wait for the replicas.
+   * @default 1000
+   */
+  replicaTimeout?: number;
 }
 
 /** Options of {@link RedisBackend.fromUrl}. */
@@ -67,6 +90,9 @@ export interface ResolvedRedisBackendOptions {
   readonly notificationCheckInterval: number;
   readonly clusterTopologyInterval: number;
   readonly probeTimeout: number;
+  readonly requireNoEviction: boolean;
+  readonly replicas: number;
+  readonly replicaTimeout: number;
 }
 
 const MAX_TIMER = 2 ** 31 - 1;
@@ -91,10 +117,20 @@ export function resolveRedisBackendOptions(options: RedisBackendOptions): Resolv
   const configureNotifications = checked.configureNotifications ?? true;
   if (typeof configureNotifications !== 'boolean')
     throw new TypeError('options.configureNotifications must be a boolean');
+  const requireNoEviction = checked.requireNoEviction ?? false;
+  if (typeof requireNoEviction !== 'boolean')
+    throw new TypeError('options.requireNoEviction must be a boolean');
+  const replicas = checked.replicas ?? 0;
+  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0 || replicas > 100) {
+    throw new RangeError('options.replicas must be an integer from 0 to 100');
+  }
   return {
     client,
     prefix,
     configureNotifications,
+    requireNoEviction,
+    replicas,
+    replicaTimeout: milliseconds(checked.replicaTimeout, 'replicaTimeout', 1000, 1),
     commandTimeout: milliseconds(checked.commandTimeout, 'commandTimeout', 5000, 1),
     probeTimeout: milliseconds(checked.probeTimeout, 'probeTimeout', 1000, 1),
     notificationCheckInterval: milliseconds(
