@@ -1,6 +1,7 @@
 import type { Cluster } from 'ioredis';
 import { RedisAuthError } from './errors/RedisAuthError.js';
 import { RedisUnavailableError } from './errors/RedisUnavailableError.js';
+import { ReplicationTimeoutError } from './errors/ReplicationTimeoutError.js';
 import { isAuthError, isReplyError, namedReplyError } from './replyErrors.js';
 import type { RedisClient } from './types.js';
 
@@ -37,9 +38,9 @@ export class CommandRunner {
   /**
    * Runs `run` once the client is connected.
    * @param name - the command, for the error message.
+   * @param timeout - the bound for this command (a `WAIT` adds its own timeout to `commandTimeout`).
    */
-  run<T>(name: string, run: () => Promise<T>): Promise<T> {
-    const timeout = this.timeout;
+  run<T>(name: string, run: () => Promise<T>, timeout = this.timeout): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const client = this.#client;
       // The connection error, if one happens while this command waits: the cause of a timeout.
@@ -74,7 +75,9 @@ export class CommandRunner {
             reject(
               isReplyError(error)
                 ? namedReplyError(name, error)
-                : new RedisUnavailableError(name, timeout, { cause: error }),
+                : error instanceof ReplicationTimeoutError
+                  ? error
+                  : new RedisUnavailableError(name, timeout, { cause: error }),
             );
           },
         );

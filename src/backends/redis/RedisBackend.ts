@@ -206,7 +206,6 @@ export class RedisBackend implements EventBackend {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
     this.#reread.close();
-    this.#client.off('ready', this.#onClientReady);
     this.#subscriber?.close();
     this.#watches.close(new BackendClosedError('redis'));
     this.#errors.complete();
@@ -228,12 +227,13 @@ export class RedisBackend implements EventBackend {
   }
 
   /**
-   * The eviction check of the command client's current connection (`maxmemory-policy`, once per
-   * connection): awaited by `mark()` with `requireNoEviction`, else run in the background for its warning.
+   * The eviction check of the command client's connection (`maxmemory-policy`, at the first write and
+   * again after a write found the client disconnected): awaited by `mark()` with `requireNoEviction`, else run in the background for its warning.
    */
   #checkBeforeWrite(): Promise<void> {
+    // A write that finds the client disconnected checks again once it is back (no listener on the client).
+    if (this.#client.status !== 'ready') this.#writeChecked = undefined;
     if (this.#writeChecked === undefined) {
-      this.#client.on('ready', this.#onClientReady);
       const nodes: Array<Parameters<EvictionGuard['check']>[0]> =
         this.#cluster === undefined ? [this.#client as RedisClient] : this.#cluster.nodes('master');
       const checked = Promise.all(nodes.map((node) => this.#eviction.check(node))).then(() => undefined);
@@ -246,11 +246,6 @@ export class RedisBackend implements EventBackend {
     }
     return this.#writeChecked;
   }
-
-  /** The command client (re)connected: check `maxmemory-policy` again before the next write. */
-  readonly #onClientReady = (): void => {
-    this.#writeChecked = undefined;
-  };
 
   #subscriberFor(): KeyspaceSubscriber | ClusterKeyspaceSubscriber {
     if (this.#subscriber !== undefined) return this.#subscriber;
