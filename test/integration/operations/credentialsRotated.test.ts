@@ -29,7 +29,9 @@ describe('credentials rotated or ACL tightened while watching', () => {
   });
 
   it('a restart with another password (WRONGPASS): watches, signals, ready() and the worker fail with RedisAuthError', async () => {
-    const server = await startRedisServer({ args: ['--requirepass', 'old', '--notify-keyspace-events', 'K$'] });
+    const server = await startRedisServer({
+      args: ['--requirepass', 'old', '--notify-keyspace-events', 'K$'],
+    });
     cleanups.push(() => server.stop());
     const prefix = `cr:${randomUUID().slice(0, 8)}:`;
     const client = server.client({ password: 'old', retryStrategy: () => 100 });
@@ -59,7 +61,9 @@ describe('credentials rotated or ACL tightened while watching', () => {
     expect(failed.error).toBeInstanceOf(RedisAuthError);
     expect(backend.watchedIds).toBe(0);
     await expect(withTimeout(backend.ready(), BOUND, 'ready()')).rejects.toBeInstanceOf(RedisAuthError);
-    await expect(withTimeout(h.abortable.abort('x'), BOUND, 'abort()')).rejects.toBeInstanceOf(RedisAuthError);
+    await expect(withTimeout(h.abortable.abort('x'), BOUND, 'abort()')).rejects.toBeInstanceOf(
+      RedisAuthError,
+    );
     // A new watch on the same backend fails too, instead of waiting.
     const again = await withTimeout(firstValueFrom(h.abortable.abort$('again')), BOUND, 'a new watch').catch(
       (e: unknown) => e,
@@ -86,7 +90,14 @@ describe('credentials rotated or ACL tightened while watching', () => {
     const admin = server.client();
     const prefix = `acl:${randomUUID().slice(0, 8)}:`;
     const rules = ['on', '>pw', `~${prefix}*`, '-@all', '+get', '+set', '+multi', '+exec', '+subscribe'];
-    const all = [...rules, '+unsubscribe', '+info', '+config|get', 'resetchannels', `&__keyspace@0__:${prefix}*`];
+    const all = [
+      ...rules,
+      '+unsubscribe',
+      '+info',
+      '+config|get',
+      'resetchannels',
+      `&__keyspace@0__:${prefix}*`,
+    ];
     await admin.call('ACL', 'SETUSER', 'watcher', ...all);
     const client = server.client({ username: 'watcher', password: 'pw', retryStrategy: () => 100 });
     client.on('error', () => {});
@@ -119,7 +130,9 @@ describe('credentials rotated or ACL tightened while watching', () => {
     const other = server.client({ username: 'watcher', password: 'pw' });
     const fresh = new RedisBackend({ client: other, prefix, commandTimeout: COMMAND_TIMEOUT });
     cleanups.push(() => fresh.close());
-    await expect(withTimeout(fresh.ready(), BOUND, 'fresh ready()')).rejects.toBeInstanceOf(RedisPermissionError);
+    await expect(withTimeout(fresh.ready(), BOUND, 'fresh ready()')).rejects.toBeInstanceOf(
+      RedisPermissionError,
+    );
     const freshWatch = await withTimeout(
       firstValueFrom(new Abortable({ backend: fresh }).abort$('y')),
       BOUND,

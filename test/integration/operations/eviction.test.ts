@@ -49,7 +49,9 @@ describe('maxmemory-policy and a full server', () => {
     await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
     await first.abortable.abort('c').catch(() => first.abortable.abort('c'));
     await first.backend.ready();
-    await until(() => warnings.warnings.some((w) => (w as { code?: string }).code === 'RX_ABORT_EVICTION_RISK'));
+    await until(() =>
+      warnings.warnings.some((w) => (w as { code?: string }).code === 'RX_ABORT_EVICTION_RISK'),
+    );
     const risk = warnings.warnings.filter((w) => (w as { code?: string }).code === 'RX_ABORT_EVICTION_RISK');
     expect(risk).toHaveLength(1);
     expect(risk[0]?.message).toMatch(/maxmemory-policy is "volatile-lru"/);
@@ -85,6 +87,8 @@ describe('maxmemory-policy and a full server', () => {
       expect((error as Error).message).toMatch(/out of memory/);
       expect(String((error as Error).cause)).toMatch(/^ReplyError: OOM/);
     }
-    expect(warnings.warnings.filter((w) => (w as { code?: string }).code === 'RX_ABORT_EVICTION_RISK')).toEqual([]);
+    expect(
+      warnings.warnings.filter((w) => (w as { code?: string }).code === 'RX_ABORT_EVICTION_RISK'),
+    ).toEqual([]);
   });
 });

@@ -27,7 +27,11 @@ describe('notifications switched off and on again while several processes watch'
     cleanups.push(() => server.stop());
     const prefix = `nt:${randomUUID().slice(0, 8)}:`;
     const backends = Array.from({ length: processes }, () => {
-      const backend = new RedisBackend({ client: server.client(), prefix, notificationCheckInterval: checkInterval });
+      const backend = new RedisBackend({
+        client: server.client(),
+        prefix,
+        notificationCheckInterval: checkInterval,
+      });
       cleanups.push(() => backend.close());
       return backend;
     });
@@ -39,7 +43,9 @@ describe('notifications switched off and on again while several processes watch'
     const abortable = new Abortable({ backend });
     const fired = new Map<string, number>();
     const subscriptions: Subscription[] = ids.map((id) =>
-      abortable.abort$(id).subscribe({ next: () => fired.set(id, (fired.get(id) ?? 0) + 1), error: () => {} }),
+      abortable
+        .abort$(id)
+        .subscribe({ next: () => fired.set(id, (fired.get(id) ?? 0) + 1), error: () => {} }),
     );
     cleanups.push(() => {
       for (const subscription of subscriptions) subscription.unsubscribe();
@@ -54,7 +60,9 @@ describe('notifications switched off and on again while several processes watch'
     await until(async () => backends.every((backend) => backend.watchedIds === ids.length), 'watched');
     await sleep(50);
     // Off, two aborts from a fourth process, on again at once: no backend's check ever sees them off.
-    const writer = new Abortable({ backend: new RedisBackend({ client: admin, prefix: backends[0]?.prefix }) });
+    const writer = new Abortable({
+      backend: new RedisBackend({ client: admin, prefix: backends[0]?.prefix }),
+    });
     await admin.config('SET', 'notify-keyspace-events', '');
     await writer.abort(['t1', 't2']);
     await admin.config('SET', 'notify-keyspace-events', 'K$');
@@ -105,8 +113,9 @@ describe('notifications switched off and on again while several processes watch'
     await sleep(100);
     const idle = (await admin.info('commandstats')).replace(/cmdstat_info:[^\r\n]*/, '');
     await sleep(1200);
-    expect((await admin.info('commandstats')).replace(/cmdstat_info:[^\r\n]*/, ''), 'idle: nothing sent').toBe(
-      idle,
-    );
+    expect(
+      (await admin.info('commandstats')).replace(/cmdstat_info:[^\r\n]*/, ''),
+      'idle: nothing sent',
+    ).toBe(idle);
   }, 20_000);
 });

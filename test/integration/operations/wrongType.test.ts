@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { firstValueFrom, timeout } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  AbortCheckError,
   Abortable,
+  AbortCheckError,
   actor,
   MemoryBroker,
   RedisBackend,
@@ -33,11 +33,14 @@ describe('a value of another type under the prefix', () => {
       prefix: `wt:${randomUUID().slice(0, 8)}:`,
       ...backendOptions,
     });
-    const h: Harness<MemoryBroker, RedisBackend> = harness({}, {
-      broker: new MemoryBroker(),
-      backend,
-      close: () => backend.close(),
-    });
+    const h: Harness<MemoryBroker, RedisBackend> = harness(
+      {},
+      {
+        broker: new MemoryBroker(),
+        backend,
+        close: () => backend.close(),
+      },
+    );
     cleanups.push(() => h.teardown());
     return { server, admin: server.client(), backend, h };
   }
@@ -89,7 +92,10 @@ describe('a value of another type under the prefix', () => {
     const { server, admin } = await setup();
     const prefix = `np:${randomUUID().slice(0, 8)}:`;
     await admin.call('ACL', 'SETUSER', 'noget', 'on', '>pw', `~${prefix}*`, '+@all', '-get');
-    const backend = new RedisBackend({ client: server.client({ username: 'noget', password: 'pw' }), prefix });
+    const backend = new RedisBackend({
+      client: server.client({ username: 'noget', password: 'pw' }),
+      prefix,
+    });
     const h = harness({}, { broker: new MemoryBroker(), backend, close: () => backend.close() });
     cleanups.push(() => h.teardown());
     const { record, handler } = probe();
