@@ -35,7 +35,8 @@ export type { RedisBackendOptions, RedisBackendUrlOptions } from './RedisBackend
  * Nothing is lost: a watch reads the key once its subscription is confirmed, and again after every
  * reconnect, so an abort written before, during or after the watch lands. Aborts are pushed, never
  * polled: a backend with nothing watched sends Redis nothing, and one that watches sends only the cheap
- * notification check every `notificationCheckInterval` (30 s). At the first watch (or
+ * notification check and a batched re-read of its watched keys (the safety net for notifications switched
+ * off and on again) every `notificationCheckInterval` (30 s). At the first watch (or
  * {@link RedisBackend.ready}) it makes sure keyspace notifications are on, and checks again after every
  * reconnect.
  *

@@ -32,8 +32,10 @@ export interface RedisBackendOptions {
    * While at least one id is watched, how often (in milliseconds) to check that keyspace notifications are
    * still on (`CONFIG GET`, or a probe key where `CONFIG` is not allowed). If someone switched them off, the
    * backend turns them back on when allowed, re-reads every watched key and emits a process warning; if
-   * it may not, every watch errors with {@link NotificationsDisabledError}. `0` checks only on (re)connect.
-   * Nothing is sent while nothing is watched.
+   * it may not, every watch errors with {@link NotificationsDisabledError}. Every interval it also re-reads
+   * every watched key (one `GET` per id, in `MULTI`s of 1,000), so an abort issued while notifications were
+   * off, however briefly, lands within one interval in every process. `0` checks only on (re)connect and
+   * never re-reads periodically. Nothing is sent while nothing is watched.
    * @default 30_000
    */
   notificationCheckInterval?: number;
