@@ -59,6 +59,32 @@ describe('maxmemory-policy and a full server', () => {
     expect(risk[0]?.message).toMatch(/requireNoEviction/);
   });
 
+  it('reads the policy again on reconnect: a server switched to allkeys-lru later is reported', async () => {
+    const warnings = collectWarnings();
+    cleanups.push(() => warnings.stop());
+    const { admin, make } = await setup('noeviction');
+    const { backend, abortable } = make();
+    const watching = abortable.abort$('kept').subscribe({ error: () => {} });
+    cleanups.push(() => watching.unsubscribe());
+    await backend.ready();
+    await until(
+      async () =>
+        Number(
+          await admin
+            .pubsub('NUMSUB', `__keyspace@0__:${backend.prefix}kept`)
+            .then((r) => (r as number[])[1]),
+        ) === 1,
+      'subscribed',
+    );
+    const risk = () =>
+      warnings.warnings.filter((w) => (w as { code?: string }).code === 'RX_ABORT_EVICTION_RISK');
+    expect(risk()).toEqual([]);
+    await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await until(() => risk().length === 1, 'warned after the reconnect');
+    expect(risk()[0]?.message).toMatch(/maxmemory-policy is "allkeys-lru"/);
+  });
+
   it('with requireNoEviction, ready(), abort() and a watch reject naming maxmemory-policy', async () => {
     const { admin, make } = await setup('allkeys-lru', { requireNoEviction: true });
     const { backend, abortable } = make();
