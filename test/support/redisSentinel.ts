@@ -33,6 +33,20 @@ async function until(check: () => Promise<boolean>, label: string, timeout = 15_
   }
 }
 
+/** Whether Sentinel sees a replica in good standing: flags exactly `slave`, its master link up. */
+async function replicaReady(sentinel: Redis, name: string): Promise<boolean> {
+  const replicas = (await sentinel.call('SENTINEL', 'REPLICAS', name)) as unknown[][];
+  return replicas.some((fields) => {
+    const info = new Map<string, string>();
+    for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), String(fields[i + 1]));
+    return (
+      info.get('flags') === 'slave' &&
+      info.get('master-link-status') === 'ok' &&
+      Number(info.get('info-refresh') ?? Number.POSITIVE_INFINITY) < 5000
+    );
+  });
+}
+
 /** Waits until `replica` reports its link to the master up. */
 const linked = async (replica: Redis): Promise<boolean> =>
   /master_link_status:up/.test(await replica.info('replication'));
@@ -68,8 +82,7 @@ export async function startRedisSentinel(name = 'rxmaster'): Promise<RedisSentin
   sentinel.on('error', () => {});
   await until(async () => {
     if (sentinel.status === 'wait') await sentinel.connect();
-    const replicas = (await sentinel.call('SENTINEL', 'REPLICAS', name)) as unknown[][];
-    return replicas.some((fields) => fields.map(String).join(' ').includes('flags slave'));
+    return replicaReady(sentinel, name);
   }, 'sentinel sees the replica');
   const clients = new Set<Redis>();
   const masterPort = async (): Promise<number> => {
@@ -88,7 +101,18 @@ export async function startRedisSentinel(name = 'rxmaster'): Promise<RedisSentin
     masterPort,
     async failover() {
       const before = await masterPort();
-      await sentinel.call('SENTINEL', 'FAILOVER', name);
+      // Sentinel refuses (NOGOODSLAVE) until it has fresh INFO from a replica whose link is up: wait for
+      // that, and on a refusal ask again (a busy machine delays its INFO polls), within the bound.
+      await until(async () => {
+        if (!(await replicaReady(sentinel, name))) return false;
+        try {
+          await sentinel.call('SENTINEL', 'FAILOVER', name);
+          return true;
+        } catch (error) {
+          if (/NOGOODSLAVE/.test(String(error))) return false;
+          throw error;
+        }
+      }, 'sentinel accepted the failover');
       await until(async () => (await masterPort()) !== before, 'sentinel switched the master');
       const now = await masterPort();
       const promoted = [master, replica].find((server) => server.port === now);
