@@ -1,6 +1,10 @@
 import type { Redis } from 'ioredis';
+import { isPermanentError } from '../../core/isPermanentError.js';
 import { ChannelRegistry } from './ChannelRegistry.js';
 import { NotificationsDisabledError } from './errors/NotificationsDisabledError.js';
+import { RedisAuthError } from './errors/RedisAuthError.js';
+import { RedisPermissionError } from './errors/RedisPermissionError.js';
+import { isAuthError, isPermissionError } from './replyErrors.js';
 
 /** The few commands a subscriber connection needs: its own connection, from `client.duplicate()`. */
 export type SubscriberConnection = Pick<
@@ -25,10 +29,17 @@ export interface KeyspaceSubscriberOptions {
   /**
    * Runs after every (re)connect, before the channels are subscribed again, and every `checkInterval`
    * while a channel is watched: makes sure keyspace notifications are on, and resolves `true` when it found
-   * them off and turned them back on. A {@link NotificationsDisabledError} fails every handler; other
-   * errors are reported and the step is retried with backoff.
+   * them off and turned them back on. A {@link NotificationsDisabledError} or a permanent error (see
+   * `isPermanentError`) fails every handler; other errors are reported and the step is retried with backoff.
    */
   prepare(subscriber: KeyspaceSubscriber): Promise<boolean>;
+  /**
+   * A channel under the watched namespace that no key uses, subscribed and unsubscribed after every
+   * (re)connect: proves the user may subscribe there, so `online()` rejects with
+   * {@link RedisPermissionError} at once when the ACL no longer grants the channels, even with nothing
+   * watched. Omitted: no such check.
+   */
+  permissionChannel?: string;
   /** Milliseconds between notification checks while a channel is watched; `0` checks only on (re)connect. */
   checkInterval: number;
   /** Non-fatal errors (connection errors, a failed retry), for diagnostics. */
@@ -42,6 +53,10 @@ const chunks = (channels: readonly string[]): string[][] => {
   return out;
 };
 
+/** A preparation failure that no retry can fix: it fails every handler. */
+const isFatal = (error: unknown): boolean =>
+  error instanceof NotificationsDisabledError || isPermanentError(error);
+
 type State = 'idle' | 'connecting' | 'online' | 'failed' | 'closed';
 
 /**
@@ -54,12 +69,15 @@ export class KeyspaceSubscriber {
   readonly #connection: SubscriberConnection;
   readonly #prepare: (subscriber: KeyspaceSubscriber) => Promise<boolean>;
   readonly #checkInterval: number;
+  readonly #permissionChannel: string | undefined;
   #check: NodeJS.Timeout | undefined;
   readonly #report: (error: unknown) => void;
   readonly #registry = new ChannelRegistry();
   readonly #handlers = new Map<string, ChannelHandler>();
   readonly #probes = new Map<string, () => void>();
   #state: State = 'idle';
+  /** The credentials were refused at the last connection attempt: new watches fail at once with this. */
+  #refused: RedisAuthError | undefined;
   #epoch = 0;
   #flushQueued = false;
   #retry: NodeJS.Timeout | undefined;
@@ -70,6 +88,7 @@ export class KeyspaceSubscriber {
     this.#connection = options.connection;
     this.#prepare = options.prepare;
     this.#checkInterval = options.checkInterval;
+    this.#permissionChannel = options.permissionChannel;
     this.#report = options.report;
   }
 
@@ -85,7 +104,12 @@ export class KeyspaceSubscriber {
     this.#start();
     this.#queueFlush();
     this.#armCheck();
-    if (this.#state === 'online' && !this.#registry.pendingSubscribe(channel)) {
+    const refused = this.#refused;
+    if (this.#state === 'failed' && refused !== undefined) {
+      queueMicrotask(() => {
+        if (this.#handlers.get(channel) === handler && this.#refused === refused) this.#fail(refused);
+      });
+    } else if (this.#state === 'online' && !this.#registry.pendingSubscribe(channel)) {
       // Still subscribed from before (removed and re-added within a tick): confirm at once.
       queueMicrotask(() => {
         if (this.#handlers.get(channel) === handler) handler.subscribed();
@@ -103,6 +127,7 @@ export class KeyspaceSubscriber {
   /** Connects (once) and resolves when the connection is prepared and subscribed; rejects if preparing failed. */
   online(): Promise<void> {
     if (this.#state === 'online') return Promise.resolve();
+    if (this.#state === 'failed' && this.#refused !== undefined) return Promise.reject(this.#refused);
     this.#start();
     return new Promise((resolve, reject) => this.#onlineWaiters.push({ resolve, reject }));
   }
@@ -179,8 +204,11 @@ export class KeyspaceSubscriber {
           for (const channel of batch) this.#handlers.get(channel)?.subscribed();
         },
         (error: unknown) => {
-          // The next ready resubscribes and re-reads everything.
-          if (epoch === this.#epoch) this.#report(error);
+          if (epoch !== this.#epoch) return;
+          // The ACL no longer grants the channels: that never heals by resubscribing, so say so.
+          if (isPermissionError(error)) this.#fail(new RedisPermissionError('SUBSCRIBE', { cause: error }));
+          // Otherwise the next ready resubscribes and re-reads everything.
+          else this.#report(error);
         },
       ),
     );
@@ -200,11 +228,20 @@ export class KeyspaceSubscriber {
     this.#epoch++;
   };
 
-  readonly #onError = (error: unknown): void => this.#report(error);
+  readonly #onError = (error: unknown): void => {
+    this.#report(error);
+    // The server refused the credentials (rotated password, removed user): reconnecting with the same ones
+    // cannot help, so every watch errors now instead of waiting silently.
+    if (isAuthError(error) && this.#state !== 'closed') {
+      this.#refused = new RedisAuthError('the subscriber connection', { cause: error });
+      this.#fail(this.#refused);
+    }
+  };
 
   readonly #onReady = (): void => {
     if (this.#state === 'closed') return;
     clearTimeout(this.#retry);
+    this.#refused = undefined;
     const epoch = ++this.#epoch;
     this.#state = 'connecting';
     this.#prepare(this).then(
@@ -213,13 +250,14 @@ export class KeyspaceSubscriber {
         this.#retryDelay = 100;
         this.#state = 'online';
         const resubscribed = this.#send(this.#registry.resubscribe(), epoch);
-        this.#settleWaiters();
         this.#armCheck();
-        return resubscribed;
+        return Promise.all([resubscribed, this.#checkPermission(epoch)]).then(() => {
+          if (epoch === this.#epoch && this.#state === 'online') this.#settleWaiters();
+        });
       },
       (error: unknown) => {
         if (epoch !== this.#epoch || this.#state === 'closed') return;
-        if (error instanceof NotificationsDisabledError) {
+        if (isFatal(error)) {
           this.#fail(error);
           return;
         }
@@ -233,7 +271,21 @@ export class KeyspaceSubscriber {
     );
   };
 
-  #fail(error: NotificationsDisabledError): void {
+  /** Subscribes and unsubscribes the permission channel: a refusal fails everything (see the option). */
+  #checkPermission(epoch: number): Promise<unknown> {
+    const channel = this.#permissionChannel;
+    if (channel === undefined) return Promise.resolve();
+    return this.#connection.subscribe(channel).then(
+      () => this.#connection.unsubscribe(channel).catch(() => {}),
+      (error: unknown) => {
+        if (epoch !== this.#epoch || this.#state !== 'online') return;
+        if (isPermissionError(error)) this.#fail(new RedisPermissionError('SUBSCRIBE', { cause: error }));
+        else this.#report(error);
+      },
+    );
+  }
+
+  #fail(error: unknown): void {
     this.#state = 'failed';
     const handlers = [...this.#handlers.values()];
     for (const handler of handlers) handler.error(error);
@@ -265,7 +317,7 @@ export class KeyspaceSubscriber {
         },
         (error: unknown) => {
           if (epoch !== this.#epoch || this.#state !== 'online') return;
-          if (error instanceof NotificationsDisabledError) this.#fail(error);
+          if (isFatal(error)) this.#fail(error);
           else {
             this.#report(error);
             this.#armCheck();

@@ -4,8 +4,8 @@ import type { AbortEvent } from '../../core/AbortEvent.js';
 import { BackendClosedError } from '../../core/errors/BackendClosedError.js';
 import type { CommandRunner } from './CommandRunner.js';
 import type { ChannelHandler } from './KeyspaceSubscriber.js';
-import { decodeMark } from './markValue.js';
-import { isPermissionError } from './replyErrors.js';
+import { decodeMark, markWithoutDetails } from './markValue.js';
+import { isPermissionError, isWrongTypeError } from './replyErrors.js';
 import type { RedisClient } from './types.js';
 
 /** What the table needs of a subscriber: one handler per channel, added and removed. */
@@ -104,6 +104,15 @@ export class WatchTable {
     });
   }
 
+  /**
+   * Re-reads the mark of every watched id whose subscription is confirmed, in the same batches as any
+   * read: the periodic safety net for aborts whose event was never published (notifications switched off
+   * for a while, a value of another type written under the prefix).
+   */
+  rereadAll(): void {
+    for (const entry of this.#entries.values()) if (entry.confirmed) this.#refresh(entry, entry.subject);
+  }
+
   /** Errors every watch with `error` and refuses new ones. */
   close(error: unknown): void {
     this.#closed = true;
@@ -170,6 +179,11 @@ export class WatchTable {
     void replies.then((results) => {
       for (const [index, read] of reads.entries()) {
         const [error, value] = results[index] ?? [null, null];
+        if (isWrongTypeError(error)) {
+          // A key of another type under the prefix counts as an abort with no details (fail closed).
+          if (!read.target.closed) read.target.next(markWithoutDetails(read.entry.id));
+          continue;
+        }
         if (error !== null) {
           this.#readFailed(read, error);
           continue;
