@@ -153,7 +153,7 @@ export class MemoryBroker implements Broker {
 
   join(queueName?: string, options?: JoinOptions): Promise<void> {
     if (queueName !== undefined) validateName(queueName, 'queueName');
-    const checked = validateOptions<JoinOptions>(options);
+    const checked = validateOptions<JoinOptions>(options, { timeout: true });
     const limit =
       checked.timeout === undefined
         ? undefined
@@ -261,7 +261,12 @@ export class MemoryBroker implements Broker {
 
 /** Checks {@link ReceiveOptions}. */
 export function validateReceiveOptions(options: ReceiveOptions): ReceiveOptions {
-  const checked = validateOptions<ReceiveOptions>(options);
+  const checked = validateOptions<ReceiveOptions>(options, {
+    queues: true,
+    max: true,
+    consumer: true,
+    signal: true,
+  });
   if (!Array.isArray(checked.queues) || checked.queues.length === 0) {
     throw new TypeError('options.queues must be a non-empty array of queue names');
   }

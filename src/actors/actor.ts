@@ -140,7 +140,14 @@ export class Actor<Args extends readonly unknown[] = readonly unknown[], Result 
     this.name = validateName(name, 'name');
     if (typeof handler !== 'function') throw new TypeError('handler must be a function');
     this.#handler = handler;
-    const checked = validateOptions<ActorOptions>(options);
+    const checked = validateOptions<ActorOptions>(options, {
+      queueName: true,
+      abortable: true,
+      maxRetries: true,
+      minBackoff: true,
+      maxBackoff: true,
+      broker: true,
+    });
     this.queueName =
       checked.queueName === undefined ? 'default' : validateName(checked.queueName, 'options.queueName');
     this.abortable = validateBoolean(checked.abortable, 'options.abortable');
@@ -198,7 +205,12 @@ export class Actor<Args extends readonly unknown[] = readonly unknown[], Result 
    * @throws TypeError / RangeError synchronously for bad args or options, naming them.
    */
   sendWithOptions(options: SendOptions<Args>): Promise<Message<Args>> {
-    const checked = validateOptions<SendOptions<Args>>(options) as Partial<SendOptions<readonly unknown[]>>;
+    const checked = validateOptions<SendOptions<readonly unknown[]>>(options, {
+      args: true,
+      delay: true,
+      abortable: true,
+      maxRetries: true,
+    });
     const args = checked.args === undefined ? [] : checked.args;
     return this.#enqueue(args as unknown as Args, {
       delay: checked.delay === undefined ? undefined : validateDelay(checked.delay, 'options.delay'),

@@ -136,7 +136,15 @@ export class RedisBackend implements EventBackend {
    * @throws TypeError / RangeError for a missing client or invalid options.
    */
   constructor(options: RedisBackendOptions) {
-    const checked = validateOptions<RedisBackendOptions>(options);
+    const checked = validateOptions<RedisBackendOptions>(options, {
+      client: true,
+      prefix: true,
+      configureNotifications: true,
+      commandTimeout: true,
+      notificationCheckInterval: true,
+      clusterTopologyInterval: true,
+      probeTimeout: true,
+    });
     const client = checked.client;
     if (client === null || typeof client !== 'object' || typeof client.duplicate !== 'function') {
       throw new TypeError('options.client must be an ioredis client (new Redis(...))');
@@ -206,7 +214,15 @@ export class RedisBackend implements EventBackend {
   static fromUrl(url: string, options: RedisBackendUrlOptions = {}): RedisBackend {
     if (typeof url !== 'string' || url.length === 0)
       throw new TypeError('url must be a non-empty redis:// URL string');
-    const { redisOptions, ...rest } = validateOptions<RedisBackendUrlOptions>(options);
+    const { redisOptions, ...rest } = validateOptions<RedisBackendUrlOptions>(options, {
+      redisOptions: true,
+      prefix: true,
+      configureNotifications: true,
+      commandTimeout: true,
+      notificationCheckInterval: true,
+      clusterTopologyInterval: true,
+      probeTimeout: true,
+    });
     const client = new (loadIoredis())(url, { maxRetriesPerRequest: 2, ...redisOptions });
     return new RedisBackend({ ...rest, client, [OWNS_CLIENT]: true } as RedisBackendOptions);
   }
