@@ -15,6 +15,7 @@ import { DEFAULT_PREFIX, keyspaceChannel, markKey, probeKey } from './keys.js';
 import { decodeMark, encodeMark } from './markValue.js';
 import { mergeNotifyFlags, missingNotifyFlags } from './notifyFlags.js';
 import type { RedisClient } from './types.js';
+import { validateRedisUrl } from './validateRedisUrl.js';
 
 /** Options of {@link RedisBackend}. */
 export interface RedisBackendOptions {
@@ -207,13 +208,13 @@ export class RedisBackend implements EventBackend {
    * const abortable = new Abortable({ backend });
    * await abortable.close();
    * ```
-   * @param url - a `redis://` or `rediss://` URL.
+   * @param url - a `redis://` or `rediss://` URL, or an absolute unix socket path (`/run/redis.sock?db=0`).
    * @param options - see {@link RedisBackendUrlOptions}.
-   * @throws TypeError when `url` is not a string or ioredis is not installed.
+   * @throws TypeError when `url` is not a string, has another scheme (`http://`), or ioredis is not installed;
+   *   for unknown option keys. RangeError when the URL's database is not a number.
    */
   static fromUrl(url: string, options: RedisBackendUrlOptions = {}): RedisBackend {
-    if (typeof url !== 'string' || url.length === 0)
-      throw new TypeError('url must be a non-empty redis:// URL string');
+    validateRedisUrl(url);
     const { redisOptions, ...rest } = validateOptions<RedisBackendUrlOptions>(options, {
       redisOptions: true,
       prefix: true,
@@ -224,7 +225,10 @@ export class RedisBackend implements EventBackend {
       probeTimeout: true,
     });
     const client = new (loadIoredis())(url, { maxRetriesPerRequest: 2, ...redisOptions });
-    return new RedisBackend({ ...rest, client, [OWNS_CLIENT]: true } as RedisBackendOptions);
+    const backend = new RedisBackend({ ...rest, client, [OWNS_CLIENT]: true } as RedisBackendOptions);
+    // The client is the backend's: its connection errors go to errors$ (not ioredis's "Unhandled error event").
+    client.on('error', (error: unknown) => backend.#errors.next(error));
+    return backend;
   }
 
   /** Ids watched right now; `0` once every watcher has left. */
