@@ -253,7 +253,20 @@ export class Abortable {
     return throwOnAbortEvent(this.abort$(id));
   }
 
-  /** Closes the backend. */
+  /**
+   * Closes the backend (`backend.close()`): its watches end with a `BackendClosedError`, and it closes the
+   * connections it opened. A Redis client you gave `new RedisBackend({ client })` stays open (quit it
+   * yourself); one made by `RedisBackend.fromUrl(url)` is closed with it. A broker never closes its
+   * middleware: close the `Abortable` after `broker.close()`.
+   *
+   * @example
+   * ```ts
+   * import { Abortable, MemoryBackend } from 'rx-abort';
+   * const abortable = new Abortable({ backend: new MemoryBackend() });
+   * await abortable.abort('job-1');
+   * await abortable.close();
+   * ```
+   */
   close(): Promise<void> {
     return this.backend.close();
   }

@@ -22,6 +22,8 @@ export interface RedisBackendOptions {
   /**
    * An ioredis client for commands: a `Redis` (the backend `duplicate()`s it for its subscriber connection)
    * or a `Cluster` (the backend opens one subscriber connection per master; see {@link RedisBackend}).
+   * It stays yours: {@link RedisBackend.close} closes only the connections the backend opened itself, so
+   * `quit()` this client after closing the backend (or let {@link RedisBackend.fromUrl} make and close one).
    */
   client: RedisClient | Cluster;
   /**
@@ -129,7 +131,11 @@ export class RedisBackend implements EventBackend {
   #notificationsChecked = false;
   #closed = false;
 
-  /** Non-fatal errors (a lost connection, a failed read that is retried), for logging. Never errors itself. */
+  /**
+   * Non-fatal errors, for logging: a lost or refused connection (of the subscriber connections, and of the
+   * client when {@link RedisBackend.fromUrl} made it), a failed read that is retried, a failed notification
+   * check. Commands that fail also reject on their own; this stream never errors, and completes on `close()`.
+   */
   readonly errors$: Observable<unknown> = this.#errors.asObservable();
 
   /**
@@ -309,6 +315,10 @@ export class RedisBackend implements EventBackend {
     });
   }
 
+  /**
+   * Ends every watch with a `BackendClosedError`, closes the subscriber connection(s) the backend opened,
+   * and quits the client when {@link RedisBackend.fromUrl} made it. A client you passed in stays open.
+   */
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
