@@ -33,6 +33,8 @@ import { startRedisServer } from '../support/redisServer.js';
  *   - `no-run`: type-checked only (a fragment that needs something the test does not start, such as a Redis
  *     Cluster); the README should say why next to it.
  *   `https://example.com` in a block is replaced by a page the test serves on loopback.
+ * - Run, too: every program of examples/, the same way; a `// run: redis` (or `sigterm`, `no-run`) line in
+ *   its header says how, with the words of a README fence.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -326,7 +328,10 @@ function runBlock(file: string, env: NodeJS.ProcessEnv, sigterm: boolean): Promi
   return new Promise((resolveRun) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file], {
       cwd: dirname(file),
-      env: { ...process.env, ...env },
+      // A variable set to undefined is removed, so that a block sees no REDIS_URL at all.
+      env: Object.fromEntries(
+        Object.entries({ ...process.env, ...env }).filter(([, value]) => value !== undefined),
+      ),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -391,13 +396,56 @@ describe('README blocks run to completion and exit by themselves', () => {
       writeFileSync(file, `${code}\nexport {};\n`);
       const server = example.info?.includes('redis') ? await startRedisServer() : undefined;
       try {
-        const env: NodeJS.ProcessEnv = server === undefined ? {} : { REDIS_URL: server.url };
+        const env: NodeJS.ProcessEnv =
+          server === undefined ? { REDIS_URL: undefined } : { REDIS_URL: server.url };
         const result = await runBlock(file, env, example.info?.includes('sigterm') === true);
         const output = `exit code ${result.code}, signal ${result.signal}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
         expect(result.timedOut, `${example.label} did not exit within ${RUN_BOUND} ms:\n${output}`).toBe(
           false,
         );
         expect(result.code, `${example.label} failed:\n${output}`).toBe(0);
+      } finally {
+        await server?.stop();
+      }
+    },
+    RUN_BOUND + 15_000,
+  );
+});
+
+/** The run words of an examples/ program: those of its `// run: redis sigterm` line, if any. */
+const runWords = (code: string): string[] => /^\/\/ run:(.*)$/m.exec(code)?.[1]?.trim().split(/\s+/) ?? [];
+
+describe('examples/ programs run to completion and exit by themselves', () => {
+  const programs = readdirSync(join(root, 'examples'))
+    .filter((name) => name.endsWith('.ts'))
+    .sort()
+    .map((name) => ({ name, words: runWords(readFileSync(join(root, 'examples', name), 'utf8')) }));
+
+  it('finds the programs, each with run words the harness knows', () => {
+    expect(programs.length).toBeGreaterThanOrEqual(4);
+    const unknown = programs.flatMap(({ name, words }) =>
+      words.filter((word) => !RUN_MODES.has(word)).map((word) => `${name}: ${word}`),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  it.concurrent.each(
+    programs
+      .filter(({ words }) => !words.includes('no-run'))
+      .map((program) => [program.name, program] as const),
+  )(
+    '%s',
+    async (_name, { name, words }) => {
+      const server = words.includes('redis') ? await startRedisServer() : undefined;
+      try {
+        const env: NodeJS.ProcessEnv =
+          server === undefined ? { REDIS_URL: undefined } : { REDIS_URL: server.url };
+        const result = await runBlock(join(root, 'examples', name), env, words.includes('sigterm'));
+        const output = `exit code ${result.code}, signal ${result.signal}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
+        expect(result.timedOut, `examples/${name} did not exit within ${RUN_BOUND} ms:\n${output}`).toBe(
+          false,
+        );
+        expect(result.code, `examples/${name} failed:\n${output}`).toBe(0);
       } finally {
         await server?.stop();
       }
