@@ -22,7 +22,7 @@ import { startRedisServer } from '../support/redisServer.js';
  *
  * - Compile: the ```ts blocks of README.md and the TSDoc `@example` blocks of src/ are written as ES modules
  *   (`.mts`, top-level await allowed) into a temp dir and type-checked in one TypeScript program, with
- *   'rx-abort' mapped to src/index.ts, under each tsconfig a user may have (`module: nodenext`, and
+ *   'rx-abort' mapped to src/index.ts (and 'rx-abort/bullmq' to src/bullmq/index.ts), under each tsconfig a user may have (`module: nodenext`, and
  *   `moduleResolution: bundler`), with the `lib` the README asks for.
  * - Run: each README ```ts block is run as a child process (`node --import tsx`) and must exit by itself,
  *   with exit code 0, within {@link RUN_BOUND} ms. The words after `ts` in a fence say how:
@@ -197,7 +197,7 @@ beforeAll(() => {
       ...moduleOptions,
       noEmit: true,
       baseUrl: root,
-      paths: { 'rx-abort': ['src/index.ts'] },
+      paths: { 'rx-abort': ['src/index.ts'], 'rx-abort/bullmq': ['src/bullmq/index.ts'] },
       typeRoots: [join(root, 'node_modules/@types')],
     };
     const program = ts.createProgram(files, options);
@@ -388,16 +388,19 @@ describe('README blocks run to completion and exit by themselves', () => {
   it.concurrent.each(runs.map((example) => [example.label, example] as const))(
     '%s',
     async (_label, example) => {
-      const source = join(root, 'src/index.ts');
       const code = example.code
-        .replaceAll("from 'rx-abort'", `from ${JSON.stringify(source)}`)
+        .replaceAll("from 'rx-abort/bullmq'", `from ${JSON.stringify(join(root, 'src/bullmq/index.ts'))}`)
+        .replaceAll("from 'rx-abort'", `from ${JSON.stringify(join(root, 'src/index.ts'))}`)
         .replaceAll('https://example.com', pageUrl.slice(0, -1));
       const file = join(directory, `run-${example.line}.mts`);
       writeFileSync(file, `${code}\nexport {};\n`);
       const server = example.info?.includes('redis') ? await startRedisServer() : undefined;
       try {
-        const env: NodeJS.ProcessEnv =
-          server === undefined ? { REDIS_URL: undefined } : { REDIS_URL: server.url };
+        // Without `redis`, REDIS_URL points at a closed port: a block that needs Redis but is not marked
+        // fails at once instead of falling back to a Redis on 6379, which the tests must never touch.
+        const env: NodeJS.ProcessEnv = {
+          REDIS_URL: server === undefined ? 'redis://127.0.0.1:1' : server.url,
+        };
         const result = await runBlock(file, env, example.info?.includes('sigterm') === true);
         const output = `exit code ${result.code}, signal ${result.signal}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
         expect(result.timedOut, `${example.label} did not exit within ${RUN_BOUND} ms:\n${output}`).toBe(
@@ -413,7 +416,12 @@ describe('README blocks run to completion and exit by themselves', () => {
 });
 
 /** The run words of an examples/ program: those of its `// run: redis sigterm` line, if any. */
-const runWords = (code: string): string[] => /^\/\/ run:(.*)$/m.exec(code)?.[1]?.trim().split(/\s+/) ?? [];
+const runWords = (code: string): string[] =>
+  /^\/\/ run:(.*)$/m
+    .exec(code)?.[1]
+    ?.replace(/\(.*\)/, '') // a note in parentheses, e.g. where else it is run
+    .trim()
+    .split(/\s+/) ?? [];
 
 describe('examples/ programs run to completion and exit by themselves', () => {
   const programs = readdirSync(join(root, 'examples'))
