@@ -179,7 +179,9 @@ export function bullmqSuite(
         /mode must be one of/,
       );
       expect(() => abortJob(q as never, '1', { abortable, abortTtl: -1 })).toThrow(RangeError);
-      expect(() => abortJob(q as never, '1', { abortable, reson: 'x' } as never)).toThrow(/options\.reson/);
+      expect(() => abortJob(q as never, '1', { abortable, reson: 'x' } as never)).toThrow(
+        /options has an unknown key "reson": did you mean "reason"\?/,
+      );
       expect(() => abortJob(q as never, '', { abortable })).toThrow(/jobId must not be empty/);
       expect(jobAbortId(q, '42')).toBe('bull:emails:42');
       expect(new JobAbortedError('42', { started: false })).toBeInstanceOf(bullmq.UnrecoverableError);
