@@ -30,7 +30,7 @@ export {
   type TopLevelAbortSignalOptions,
   type WatchedAbortSignal,
 } from './core/abortSignal.js';
-export { getDefaultAbortable, setDefaultAbortable } from './core/defaultAbortable.js';
+export { type AbortableProvider, getDefaultAbortable, setDefaultAbortable } from './core/defaultAbortable.js';
 export { Abort } from './core/errors/Abort.js';
 export { BackendClosedError } from './core/errors/BackendClosedError.js';
 export { NoAbortableError } from './core/errors/NoAbortableError.js';

@@ -187,7 +187,15 @@ export class Worker {
     if (broker === null || typeof broker !== 'object' || typeof broker.receive !== 'function') {
       throw new TypeError('broker must be a Broker (for example getBroker() or new RedisBroker({ url }))');
     }
-    const checked = validateOptions<WorkerOptions>(options);
+    const checked = validateOptions<WorkerOptions>(options, {
+      queues: true,
+      concurrency: true,
+      abortCheckAttempts: true,
+      abortCheckBackoff: true,
+      abortCheckTimeout: true,
+      id: true,
+      scheduler: true,
+    });
     this.broker = broker;
     let queues: readonly string[] | undefined;
     if (checked.queues !== undefined) {
@@ -302,7 +310,7 @@ export class Worker {
    * @param options - see {@link StopOptions}.
    */
   stop(options?: StopOptions): Promise<void> {
-    const checked = validateOptions<StopOptions>(options);
+    const checked = validateOptions<StopOptions>(options, { timeout: true });
     const limit =
       checked.timeout === undefined
         ? 30_000

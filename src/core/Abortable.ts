@@ -83,7 +83,11 @@ export class Abortable {
    * @throws TypeError / RangeError for a missing backend or invalid defaults.
    */
   constructor(options: AbortableOptions) {
-    const checked = validateOptions<AbortableOptions>(options);
+    const checked = validateOptions<AbortableOptions>(options, {
+      backend: true,
+      abortTtl: true,
+      abortable: true,
+    });
     const backend = checked.backend;
     if (
       backend === null ||
@@ -118,7 +122,12 @@ export class Abortable {
    */
   abort(ids: string | readonly string[], options?: AbortOptions): Promise<void> {
     const list = validateIds(ids);
-    const checked = validateOptions<AbortOptions>(options);
+    const checked = validateOptions<AbortOptions>(options, {
+      mode: true,
+      abortTtl: true,
+      abortTimeout: true,
+      reason: true,
+    });
     const mode = checked.mode === undefined ? 'abort' : validateMode(checked.mode);
     const abortTtl = checked.abortTtl === undefined ? this.abortTtl : validateAbortTtl(checked.abortTtl);
     const abortTimeout = checked.abortTimeout === undefined ? 0 : validateAbortTimeout(checked.abortTimeout);
@@ -204,7 +213,10 @@ export class Abortable {
    */
   abortSignal(id: string, options?: AbortSignalOptions): WatchedAbortSignal {
     validateId(id);
-    return signalFromAbortEvents(this.abort$(id), validateOptions<AbortSignalOptions>(options));
+    return signalFromAbortEvents(
+      this.abort$(id),
+      validateOptions<AbortSignalOptions>(options, { signal: true }),
+    );
   }
 
   /**
@@ -241,7 +253,20 @@ export class Abortable {
     return throwOnAbortEvent(this.abort$(id));
   }
 
-  /** Closes the backend. */
+  /**
+   * Closes the backend (`backend.close()`): its watches end with a `BackendClosedError`, and it closes the
+   * connections it opened. A Redis client you gave `new RedisBackend({ client })` stays open (quit it
+   * yourself); one made by `RedisBackend.fromUrl(url)` is closed with it. A broker never closes its
+   * middleware: close the `Abortable` after `broker.close()`.
+   *
+   * @example
+   * ```ts
+   * import { Abortable, MemoryBackend } from 'rx-abort';
+   * const abortable = new Abortable({ backend: new MemoryBackend() });
+   * await abortable.abort('job-1');
+   * await abortable.close();
+   * ```
+   */
   close(): Promise<void> {
     return this.backend.close();
   }

@@ -113,6 +113,28 @@ describe('MemoryBroker', () => {
     await delivery?.ack();
   });
 
+  it('keeps the process alive for a delayed message only while someone waits to receive it', async () => {
+    /** Timers that keep the event loop alive (unref'd ones are not listed). */
+    const liveTimers = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
+    broker = new MemoryBroker();
+    const echo = actor('echo', (n: number) => n, { broker });
+    const before = liveTimers();
+    await echo.sendWithOptions({ args: [1], delay: 60 * 60 * 1000 });
+    expect(liveTimers(), 'no worker waits: the delay timer does not hold the process').toBe(before);
+    const controller = new AbortController();
+    const received = broker.receive(receiveOptions({ signal: controller.signal }));
+    expect(liveTimers(), 'a worker waits: the timer holds the process').toBe(before + 1);
+    controller.abort();
+    expect(await received).toEqual([]);
+    expect(liveTimers(), 'the worker left: the timer lets go').toBe(before);
+    await echo.sendWithOptions({ args: [2], delay: 30 }); // an earlier timer replaces the first
+    expect(liveTimers()).toBe(before);
+    const [delivery] = await broker.receive(receiveOptions());
+    expect(delivery?.message.args).toEqual([2]);
+    expect(liveTimers(), 'the next due message is an hour away and nobody waits').toBe(before);
+    await delivery?.ack();
+  });
+
   it('releases delayed messages in due order, whatever the order they were sent in', async () => {
     broker = new MemoryBroker();
     const echo = actor('echo', (n: number) => n, { broker });
@@ -136,8 +158,10 @@ describe('MemoryBroker', () => {
     const before = timers();
     await echo.sendWithOptions({ args: [1], delay: 60 * 60 * 1000 });
     await echo.sendWithOptions({ args: [2], delay: 30 * 60 * 1000 });
+    const received = broker.receive(receiveOptions()); // a waiting worker: the timer holds the process
     expect(timers()).toBe(before + 1);
     await broker.close();
+    expect(await received).toEqual([]);
     expect(timers()).toBe(before);
   });
 

@@ -15,6 +15,7 @@ import { decodeMark, markWithoutDetails } from './markValue.js';
 import { NotificationGuard } from './NotificationGuard.js';
 import { PeriodicReread } from './PeriodicReread.js';
 import {
+  BACKEND_OPTION_KEYS,
   type RedisBackendOptions,
   type RedisBackendUrlOptions,
   type ResolvedRedisBackendOptions,
@@ -26,6 +27,8 @@ import type { RedisClient } from './types.js';
 import { WatchTable } from './WatchTable.js';
 
 export type { RedisBackendOptions, RedisBackendUrlOptions } from './RedisBackendOptions.js';
+
+import { validateRedisUrl } from './validateRedisUrl.js';
 
 /**
  * An {@link EventBackend} on Redis: marks are string keys written with `SET key value PX abortTtl`, and
@@ -77,7 +80,11 @@ export class RedisBackend implements EventBackend {
   #subscriber: KeyspaceSubscriber | ClusterKeyspaceSubscriber | undefined;
   #closed = false;
 
-  /** Non-fatal errors (a lost connection, a failed read that is retried), for logging. Never errors itself. */
+  /**
+   * Non-fatal errors, for logging: a lost or refused connection (of the subscriber connections, and of the
+   * client when {@link RedisBackend.fromUrl} made it), a failed read that is retried, a failed notification
+   * check. Commands that fail also reject on their own; this stream never errors, and completes on `close()`.
+   */
   readonly errors$: Observable<unknown> = this.#errors.asObservable();
 
   /**
@@ -150,16 +157,22 @@ export class RedisBackend implements EventBackend {
    * const abortable = new Abortable({ backend });
    * await abortable.close();
    * ```
-   * @param url - a `redis://` or `rediss://` URL.
+   * @param url - a `redis://` or `rediss://` URL, or an absolute unix socket path (`/run/redis.sock?db=0`).
    * @param options - see {@link RedisBackendUrlOptions}.
-   * @throws TypeError when `url` is not a string or ioredis is not installed.
+   * @throws TypeError when `url` is not a string, has another scheme (`http://`), or ioredis is not installed;
+   *   for unknown option keys. RangeError when the URL's database is not a number.
    */
   static fromUrl(url: string, options: RedisBackendUrlOptions = {}): RedisBackend {
-    if (typeof url !== 'string' || url.length === 0)
-      throw new TypeError('url must be a non-empty redis:// URL string');
-    const { redisOptions, ...rest } = validateOptions<RedisBackendUrlOptions>(options);
+    validateRedisUrl(url);
+    const { redisOptions, ...rest } = validateOptions<RedisBackendUrlOptions>(options, {
+      redisOptions: true,
+      ...BACKEND_OPTION_KEYS,
+    });
     const client = new (loadIoredis())(url, { maxRetriesPerRequest: 2, ...redisOptions });
-    return new RedisBackend({ ...rest, client, [OWNS_CLIENT]: true } as RedisBackendOptions);
+    const backend = new RedisBackend({ ...rest, client, [OWNS_CLIENT]: true } as RedisBackendOptions);
+    // The client is the backend's: its connection errors go to errors$ (not ioredis's "Unhandled error event").
+    client.on('error', (error: unknown) => backend.#errors.next(error));
+    return backend;
   }
 
   /** Ids watched right now; `0` once every watcher has left. */
@@ -203,6 +216,10 @@ export class RedisBackend implements EventBackend {
     return this.#watches.watch(id);
   }
 
+  /**
+   * Ends every watch with a `BackendClosedError`, closes the subscriber connection(s) the backend opened,
+   * and quits the client when {@link RedisBackend.fromUrl} made it. A client you passed in stays open.
+   */
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
