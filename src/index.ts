@@ -62,6 +62,7 @@ export { AbortCheckError } from './actors/errors/AbortCheckError.js';
 export { ActorAlreadyDeclaredError } from './actors/errors/ActorAlreadyDeclaredError.js';
 export { ActorNotFoundError } from './actors/errors/ActorNotFoundError.js';
 export { BrokerClosedError } from './actors/errors/BrokerClosedError.js';
+export { OutcomeReportError } from './actors/errors/OutcomeReportError.js';
 export { WorkerStoppedError } from './actors/errors/WorkerStoppedError.js';
 export { getBroker, setBroker } from './actors/getBroker.js';
 export { isAbortable } from './actors/isAbortable.js';
