@@ -85,6 +85,10 @@ const DEFAULT_WAIT = 10_000;
  * into Observables and AbortSignals. Add it to a broker (`broker.addMiddleware(abortable)`) so workers skip
  * and stop aborted tasks, or use it on its own.
  *
+ * It also carries confirmed aborts: workers report what they did about each abort (`reportOutcome`), and
+ * any process can wait for it (`abortAndWait`, `outcome$`, `outcome`), on backends that carry outcomes
+ * (see {@link EventBackend}).
+ *
  * Every method validates its arguments synchronously and throws a `TypeError` or `RangeError` that names
  * the argument; promises reject only for backend failures.
  *
