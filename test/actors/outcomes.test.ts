@@ -1,5 +1,5 @@
 // Confirmed aborts from a Worker on the memory backend: which outcome it reports for each way a task ends.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   Abortable,
   type AbortOutcome,
@@ -246,6 +246,63 @@ describe('validation', () => {
     expect(() => report({ id: 'a', outcome: 'stopped', worker: 'w' })).toThrow(/unknown key "worker"/);
     expect(() => report({ id: 'a', outcome: 'stopped' }, { ttl: 0 })).toThrow(/options.ttl/);
     expect(() => report({ id: 'a', outcome: 'stopped' }, { abortTtl: 5 })).toThrow(/unknown key "abortTtl"/);
+  });
+
+  it('abortAndWait subscribes the outcome watches before it writes the marks, and leaves no timer or watch', async () => {
+    const inner = new MemoryBackend();
+    const calls: string[] = [];
+    const backend: EventBackend = {
+      mark: (events, ttl) => {
+        calls.push(`mark ${events.map((event) => event.id).join(',')}`);
+        return inner.mark(events, ttl);
+      },
+      read: (id) => inner.read(id),
+      watch: (id) => inner.watch(id),
+      reportOutcome: (outcome, ttl) => inner.reportOutcome(outcome, ttl),
+      readOutcome: (id) => inner.readOutcome(id),
+      watchOutcome: (id) => {
+        calls.push(`watchOutcome ${id}`);
+        return inner.watchOutcome(id);
+      },
+      close: () => inner.close(),
+    };
+    const watched = new Abortable({ backend });
+    vi.useFakeTimers();
+    try {
+      const pending = watched.abortAndWait(['a', 'b', 'a'], { timeout: 1000 });
+      expect(calls).toEqual(['watchOutcome a', 'watchOutcome b', 'mark a,b']);
+      expect(vi.getTimerCount()).toBe(1);
+      await watched.reportOutcome({ id: 'b', outcome: 'skipped' });
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(await pending).toEqual([null, expect.objectContaining({ id: 'b', outcome: 'skipped' }), null]);
+      expect(vi.getTimerCount()).toBe(0);
+      expect(inner.watchedIds).toBe(0);
+      // Settled by the outcomes: the timer is cleared at once.
+      const early = watched.abortAndWait('c', { timeout: 60_000 });
+      await watched.reportOutcome({ id: 'c', outcome: 'stopped' });
+      expect(await early).toMatchObject({ id: 'c', outcome: 'stopped' });
+      expect(vi.getTimerCount()).toBe(0);
+      expect(inner.watchedIds).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('abortAndWait rejects with the cause when the marks cannot be written, and releases its watches', async () => {
+    const inner = new MemoryBackend();
+    const failing = new Abortable({
+      backend: {
+        mark: () => Promise.reject(new Error('ECONNREFUSED')),
+        read: (id) => inner.read(id),
+        watch: (id) => inner.watch(id),
+        reportOutcome: (outcome, ttl) => inner.reportOutcome(outcome, ttl),
+        readOutcome: (id) => inner.readOutcome(id),
+        watchOutcome: (id) => inner.watchOutcome(id),
+        close: () => inner.close(),
+      },
+    });
+    await expect(failing.abortAndWait(['a', 'b'], { timeout: 60_000 })).rejects.toThrow('ECONNREFUSED');
+    expect(inner.watchedIds).toBe(0);
   });
 
   it('reportOutcome defaults at to now and keeps the outcome for the Abortable abortTtl, or ttl', async () => {
