@@ -12,6 +12,7 @@ import { now } from './clock.js';
 import { LIBRARY_ENV } from './library.js';
 import { awaitQuiet, describeMachine } from './machine.js';
 import { type BenchOptions, parseBenchOptions } from './options.js';
+import { type BullmqPhase, renderBullmq, runBullmq } from './phases/bullmq.js';
 import { runFloor } from './phases/floor.js';
 import { runLatency } from './phases/latency.js';
 import { runOutcomes } from './phases/outcomes.js';
@@ -186,6 +187,14 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     });
   }
 
+  if (options.phases.includes('bullmq')) {
+    log(
+      `bullmq: abortJob vs BullMQ's own cross-process cancel, ${Math.min(options.aborts, 200)} aborts each...`,
+    );
+    await quiet('bullmq');
+    Object.assign(partial, { bullmq: await runBullmq(Math.min(options.aborts, 200)) });
+  }
+
   if (options.phases.includes('outcomes')) {
     log(`outcomes: report write and abortAndWait round trip, ${options.aborts} samples...`);
     await quiet('outcomes');
@@ -235,6 +244,8 @@ async function main(): Promise<void> {
     const results = await bench(options);
     const files = write(results, options.outDir);
     console.log(renderTable(results));
+    const { bullmq } = results as { bullmq?: BullmqPhase };
+    if (bullmq !== undefined) console.log(renderBullmq(bullmq));
     console.log(`\nwrote ${files.join(', ')}`);
   } finally {
     clearTimeout(deadline);
