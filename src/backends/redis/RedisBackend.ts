@@ -1,6 +1,7 @@
 import type { Cluster } from 'ioredis';
 import { type Observable, Subject } from 'rxjs';
 import type { AbortEvent } from '../../core/AbortEvent.js';
+import type { AbortOutcome } from '../../core/AbortOutcome.js';
 import { BackendClosedError } from '../../core/errors/BackendClosedError.js';
 import { validateOptions } from '../../core/validate.js';
 import type { EventBackend } from '../EventBackend.js';
@@ -8,11 +9,12 @@ import { ClusterKeyspaceSubscriber } from './ClusterKeyspaceSubscriber.js';
 import { CommandRunner } from './CommandRunner.js';
 import { EvictionGuard } from './EvictionGuard.js';
 import { KeyspaceSubscriber, type SubscriberConnection } from './KeyspaceSubscriber.js';
-import { keyspaceChannel, markKey, probeKey } from './keys.js';
+import { keyspaceChannel, markKey, outcomeKey, probeKey } from './keys.js';
 import { loadIoredis } from './loadIoredis.js';
 import { MarkWriter } from './MarkWriter.js';
 import { decodeMark, markWithoutDetails } from './markValue.js';
 import { NotificationGuard } from './NotificationGuard.js';
+import { decodeOutcome, encodeOutcome } from './outcomeValue.js';
 import { PeriodicReread } from './PeriodicReread.js';
 import {
   BACKEND_OPTION_KEYS,
@@ -43,6 +45,11 @@ import { validateRedisUrl } from './validateRedisUrl.js';
  * {@link RedisBackend.ready}) it makes sure keyspace notifications are on, and checks again after every
  * reconnect.
  *
+ * Abort outcomes (confirmed aborts) are string keys too, `<prefix>\noutcome:<id>` (the newline keeps them
+ * apart from every mark), written by the worker with one `SET ... PX ttl` and watched on the same
+ * subscriber connection and channel multiplexer as marks, with the same guarantees (read once the
+ * subscription is confirmed and after every reconnect, expiring after their `ttl`).
+ *
  * Redis Cluster: pass an ioredis `Cluster` as `client`. Keyspace events are published only by the master
  * owning the key, so every watched channel is subscribed on every master, each through a dedicated
  * connection (cost: one subscription per master per watched id; only the owner publishes, so no event is
@@ -72,7 +79,8 @@ export class RedisBackend implements EventBackend {
   readonly #guard: NotificationGuard;
   readonly #eviction: EvictionGuard;
   readonly #writer: MarkWriter;
-  readonly #watches: WatchTable;
+  readonly #watches: WatchTable<AbortEvent>;
+  readonly #outcomes: WatchTable<AbortOutcome>;
   readonly #reread: PeriodicReread;
   /** The eviction check of the command client's current connection, before its first write. */
   #writeChecked: Promise<void> | undefined;
@@ -128,22 +136,37 @@ export class RedisBackend implements EventBackend {
       replicas: resolved.replicas,
       replicaTimeout: resolved.replicaTimeout,
     });
-    this.#watches = new WatchTable({
+    // Marks and outcomes: two tables of watched keys on one subscriber, both re-read periodically.
+    const table = {
       client,
       cluster: this.#cluster !== undefined,
       commands: this.#commands,
-      keyOf: (id) => this.#key(id),
-      channelOf: (key) => keyspaceChannel(this.#db, this.#keyPrefix + key),
+      channelOf: (key: string) => keyspaceChannel(this.#db, this.#keyPrefix + key),
       subscriber: () => {
         this.#reread.start();
         return this.#subscriberFor();
       },
-      report: (error) => this.#errors.next(error),
+      report: (error: unknown) => this.#errors.next(error),
+    };
+    this.#watches = new WatchTable({
+      ...table,
+      keyOf: (id) => this.#key(id),
+      decode: decodeMark,
+      wrongType: markWithoutDetails,
+    });
+    this.#outcomes = new WatchTable<AbortOutcome>({
+      ...table,
+      keyOf: (id) => outcomeKey(this.prefix, id),
+      decode: decodeOutcome,
+      wrongType: () => null,
     });
     this.#reread = new PeriodicReread({
       interval: resolved.notificationCheckInterval,
-      watched: () => this.#watches.size,
-      reread: () => this.#watches.rereadAll(),
+      watched: () => this.#watches.size + this.#outcomes.size,
+      reread: () => {
+        this.#watches.rereadAll();
+        this.#outcomes.rereadAll();
+      },
     });
   }
 
@@ -175,9 +198,12 @@ export class RedisBackend implements EventBackend {
     return backend;
   }
 
-  /** Ids watched right now; `0` once every watcher has left. */
+  /**
+   * Watches held right now, one per watched id for its marks and one per id whose outcome is watched
+   * (each is one subscribed channel); `0` once every watcher has left.
+   */
   get watchedIds(): number {
-    return this.#watches.size;
+    return this.#watches.size + this.#outcomes.size;
   }
 
   /**
@@ -217,6 +243,47 @@ export class RedisBackend implements EventBackend {
   }
 
   /**
+   * Stores an abort outcome with `SET <prefix>\noutcome:<id> <json> PX ttl`: one write, with the commands
+   * of the minimal ACL (the key and its keyspace channel are under the prefix).
+   */
+  reportOutcome(outcome: AbortOutcome, ttl: number): Promise<void> {
+    if (this.#closed) return Promise.reject(new BackendClosedError('redis'));
+    return this.#commands
+      .run('SET', () =>
+        this.#client.set(outcomeKey(this.prefix, outcome.id), encodeOutcome(outcome), 'PX', ttl),
+      )
+      .then(() => undefined);
+  }
+
+  /** Reads the outcome of `id` (a malformed or wrong-type value is reported on `errors$` and reads as `null`). */
+  readOutcome(id: string): Promise<AbortOutcome | null> {
+    if (this.#closed) return Promise.reject(new BackendClosedError('redis'));
+    return this.#commands
+      .run('GET', () => this.#client.get(outcomeKey(this.prefix, id)))
+      .then(
+        (value) => {
+          try {
+            return decodeOutcome(id, value);
+          } catch (error) {
+            this.#errors.next(error);
+            return null;
+          }
+        },
+        (error: unknown) => {
+          // A key of another type where an outcome belongs tells nothing: report it, read no outcome.
+          if (!isWrongTypeError(error)) throw error;
+          this.#errors.next(error);
+          return null;
+        },
+      );
+  }
+
+  /** Observes the outcomes of `id`: like {@link RedisBackend.watch}, on the same subscriber connection. */
+  watchOutcome(id: string): Observable<AbortOutcome> {
+    return this.#outcomes.watch(id);
+  }
+
+  /**
    * Ends every watch with a `BackendClosedError`, closes the subscriber connection(s) the backend opened,
    * and quits the client when {@link RedisBackend.fromUrl} made it. A client you passed in stays open.
    */
@@ -226,6 +293,7 @@ export class RedisBackend implements EventBackend {
     this.#reread.close();
     this.#subscriber?.close();
     this.#watches.close(new BackendClosedError('redis'));
+    this.#outcomes.close(new BackendClosedError('redis'));
     this.#errors.complete();
     return this.#ownsClient
       ? this.#client.quit().then(
