@@ -79,7 +79,9 @@ export async function checkRoundTrips(context: RoundTripContext): Promise<Diagno
     message:
       error instanceof Error && error.name === 'TimeoutError'
         ? `no abort delivered within ${timeout} ms`
-        : `no abort delivered: ${error instanceof Error ? error.message : String(error)}`,
+        : error instanceof Error && error.name === 'NotificationsDisabledError'
+          ? 'no abort delivered: keyspace notifications are off (see notify-keyspace-events)'
+          : `no abort delivered: ${error instanceof Error ? error.message : String(error)}`,
     fix: 'fix the failures above (notifications, permissions), then run rx-abort doctor again',
   });
   try {
