@@ -12,6 +12,11 @@ export interface Connection {
   close(): Promise<void>;
 }
 
+let lastError: unknown;
+
+/** The last connection error of a client made by {@link createClient}, for the error message. */
+export const lastConnectionError = (): unknown => lastError;
+
 /** ioredis options from `--url`: a `redis://` or `rediss://` URL, or a unix socket path. */
 function clientOptions(url: string, command: CommandName): { url?: string; path?: string } {
   if (url.startsWith('/')) return { path: url };
@@ -60,7 +65,10 @@ export function createClient(global: GlobalOptions, command: CommandName): Redis
   } else {
     client = new Redis(target.url ?? '', options);
   }
-  client.on('error', () => {}); // the commands' RedisUnavailableError carries it as its cause
+  // ioredis would print unhandled connection errors; keep the last one for the error message instead.
+  client.on('error', (error: unknown) => {
+    lastError = error;
+  });
   return client;
 }
 

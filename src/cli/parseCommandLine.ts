@@ -120,10 +120,8 @@ export function parseCommandLine(
       strict: true,
     });
   } catch (error) {
-    throw new UsageError(
-      (error as Error).message.replace(/\. To specify a positional argument.*$/s, ''),
-      command,
-    );
+    // parseArgs explains over several lines; keep it to one line before the usage.
+    throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '), command);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help === true) return { kind: 'help', command };

@@ -1,9 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { NotificationsDisabledError } from '../index.js';
-import { abortCommand } from './commands/abort.js';
-import { doctorCommand } from './commands/doctor.js';
-import { statusCommand } from './commands/status.js';
-import { type WatchSignals, watchCommand } from './commands/watch.js';
+import type { WatchSignals } from './commands/watch.js';
 import { type CliIo, Output } from './Output.js';
 import { parseCommandLine, UsageError, usageOf } from './parseCommandLine.js';
 
@@ -17,11 +13,14 @@ const version = (): string =>
   (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
     .version;
 
-const describeError = (error: unknown): string => {
+const describeError = (error: unknown, connectionError: unknown): string => {
   if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
+  const causes = [error.cause, connectionError]
+    .filter((cause): cause is Error => cause instanceof Error)
+    .map((cause) => cause.message);
+  const cause = causes.length === 0 ? '' : ` (cause: ${[...new Set(causes)].join('; ')})`;
   const hint =
-    error instanceof NotificationsDisabledError
+    error.name === 'NotificationsDisabledError'
       ? '\n  rx-abort doctor shows the fix; rx-abort doctor --fix sets notify-keyspace-events'
       : '';
   return `${error.message}${cause}${hint}`;
@@ -45,15 +44,16 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
       return 0;
     }
     const output = new Output(context, command.global.json);
+    // Each command loads the library (ioredis, RxJS) only when it runs: help and usage errors start fast.
     switch (command.command) {
       case 'abort':
-        return await abortCommand(command, output);
+        return await (await import('./commands/abort.js')).abortCommand(command, output);
       case 'status':
-        return await statusCommand(command, output);
+        return await (await import('./commands/status.js')).statusCommand(command, output);
       case 'watch':
-        return await watchCommand(command, output, context.signals);
+        return await (await import('./commands/watch.js')).watchCommand(command, output, context.signals);
       case 'doctor':
-        return await doctorCommand(command, output);
+        return await (await import('./commands/doctor.js')).doctorCommand(command, output);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -63,7 +63,8 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
       return 2;
     }
     const name = command?.kind === 'run' ? ` ${command.command}` : '';
-    context.stderr.write(`rx-abort${name}: ${describeError(error)}\n`);
+    const connectionError = (await import('./connect.js')).lastConnectionError();
+    context.stderr.write(`rx-abort${name}: ${describeError(error, connectionError)}\n`);
     return 1;
   }
 }

@@ -1,0 +1,215 @@
+// The rx-abort command line, run as a child process from the built package (bin, shebang and all)
+// against a redis-server this file starts: help, bad usage (exit 2), abort, status, watch and Ctrl-C.
+import { randomUUID } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { channelsUnder, numsub, until } from '../integration/hardening/support.js';
+import { freePort, type RedisServerHandle, startRedisServer } from '../support/redisServer.js';
+import { type BuiltCli, buildCli, finished, jsonLines, runBin, startBin } from './support/buildCli.js';
+
+let cli: BuiltCli;
+let server: RedisServerHandle;
+let admin: Redis;
+
+beforeAll(async () => {
+  cli = buildCli();
+  server = await startRedisServer({ args: ['--notify-keyspace-events', 'K$'] });
+  admin = server.client();
+});
+afterAll(async () => {
+  await server?.stop();
+  cli?.remove();
+});
+
+const uniquePrefix = (): string => `cli-${randomUUID().slice(0, 8)}:`;
+
+describe('the package', () => {
+  it('names dist/cli/main.js as its bin, an executable file starting with a node shebang', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      bin: Record<string, string>;
+      files: string[];
+    };
+    expect(pkg.bin).toEqual({ 'rx-abort': './dist/cli/main.js' });
+    expect(pkg.files).toContain('dist');
+    const build = JSON.parse(readFileSync(new URL('../../tsconfig.build.json', import.meta.url), 'utf8')) as {
+      compilerOptions: { rootDir: string; outDir: string };
+      include: string[];
+    };
+    expect(build).toMatchObject({ compilerOptions: { rootDir: 'src', outDir: 'dist' }, include: ['src'] });
+    expect(readFileSync(cli.bin, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+    expect(statSync(cli.bin).mode & 0o111).not.toBe(0);
+  });
+});
+
+describe('help and usage (the cases in full: runCli.test.ts)', () => {
+  it('prints help on stdout with exit 0, and a usage error on stderr with exit 2', async () => {
+    const dead = `redis://127.0.0.1:${await freePort()}`;
+    const [help, abortHelp, version, unknown, badMode] = await Promise.all([
+      runBin(cli, ['--help']),
+      runBin(cli, ['abort', '--help']),
+      runBin(cli, ['--version']),
+      runBin(cli, ['abort', 'a', '--frob', '--url', dead]),
+      runBin(cli, ['abort', 'a', '--mode', 'stop', '--url', dead]),
+    ]);
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^Usage: rx-abort <command> \[options\]\n[\s\S]*doctor/);
+    expect(abortHelp).toMatchObject({ code: 0, stderr: '' });
+    expect(abortHelp.stdout).toMatch(/^Usage: rx-abort abort <id\.\.\.> \[--mode abort\|cancel\]/);
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(version).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+    expect(unknown).toMatchObject({ code: 2, stdout: '' });
+    expect(unknown.stderr).toMatch(
+      /^rx-abort: Unknown option '--frob'.*\nUsage: rx-abort abort <id\.\.\.>.*\nSee rx-abort abort --help\.\n$/,
+    );
+    expect(badMode).toMatchObject({ code: 2, stdout: '' });
+    expect(badMode.stderr).toMatch(/^rx-abort: --mode must be abort or cancel, got "stop"\n/);
+  });
+});
+
+describe('abort and status', () => {
+  it('aborts ids (on REDIS_URL by default) and shows their marks and the time left, as text and as JSON', async () => {
+    const prefix = uniquePrefix();
+    const env = { REDIS_URL: server.url };
+    const text = await runBin(
+      cli,
+      ['abort', 'a', 'b', '--prefix', prefix, '--reason', 'by hand', '--ttl', '60000'],
+      { env },
+    );
+    expect(text).toMatchObject({ code: 0, stderr: '' });
+    expect(text.stdout).toBe(
+      'aborted a (mode abort, window 60000 ms, reason "by hand")\naborted b (mode abort, window 60000 ms, reason "by hand")\n',
+    );
+    const json = await runBin(cli, [
+      '--url',
+      server.url,
+      'abort',
+      'c',
+      '--json',
+      '--prefix',
+      prefix,
+      '--mode',
+      'cancel',
+      '--timeout',
+      '2500',
+    ]);
+    expect(json).toMatchObject({ code: 0, stderr: '' });
+    expect(jsonLines(json.stdout)).toEqual([
+      { type: 'abort', id: 'c', mode: 'cancel', abortTtl: 90_000, abortTimeout: 2500 },
+    ]);
+    expect(JSON.parse((await admin.get(`${prefix}a`)) ?? 'null')).toMatchObject({
+      mode: 'abort',
+      reason: 'by hand',
+    });
+    expect(await admin.pttl(`${prefix}a`)).toBeGreaterThan(50_000);
+
+    const [statusJson, statusText] = await Promise.all([
+      runBin(cli, ['status', 'a', 'c', 'none', '--json', '--prefix', prefix], { env }),
+      runBin(cli, ['status', 'a', 'none', '--prefix', prefix], { env }),
+    ]);
+    expect(statusJson).toMatchObject({ code: 0, stderr: '' });
+    const [a, c, none] = jsonLines(statusJson.stdout);
+    expect(a).toMatchObject({
+      type: 'status',
+      id: 'a',
+      mark: { mode: 'abort', reason: 'by hand', abortTimeout: 0 },
+    });
+    expect(a?.timeLeft).toBeGreaterThan(40_000);
+    expect(a?.timeLeft).toBeLessThanOrEqual(60_000);
+    expect(c).toMatchObject({ id: 'c', mark: { mode: 'cancel', abortTimeout: 2500 } });
+    expect(none).toEqual({ type: 'status', id: 'none', mark: null, timeLeft: null });
+    expect(statusText.code).toBe(0);
+    expect(statusText.stdout).toMatch(
+      /^a: aborted \(mode abort, reason "by hand", at \d{4}-\d\d-\d\dT[\d:.]+Z\), \d+ ms left\nnone: no live abort mark\n$/,
+    );
+  });
+
+  it('exits 1, naming the failure and its cause, when Redis does not answer within --command-timeout', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const [abort, status] = await Promise.all([
+      runBin(cli, ['abort', 'a', '--url', url, '--command-timeout', '300']),
+      runBin(cli, ['status', 'a', '--url', url, '--command-timeout', '300']),
+    ]);
+    for (const run of [abort, status]) {
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/^rx-abort (abort|status): .*300 ms.*\(cause: .*ECONNREFUSED/);
+      expect(run.stderr).not.toMatch(/Unhandled error event/);
+    }
+  });
+});
+
+describe('watch', () => {
+  /** Starts `rx-abort watch` and resolves once it says it is watching. */
+  async function startWatch(args: string[], ready: RegExp) {
+    const child = startBin(cli, ['watch', ...args, '--url', server.url]);
+    const done = finished(child);
+    let output = '';
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    await until(() => ready.test(output), `watch ready: ${output}`, 10_000);
+    return { child, done, output: () => output };
+  }
+
+  it('prints each abort as JSON lines until SIGINT, then exits 0 with no subscription left', async () => {
+    const prefix = uniquePrefix();
+    await admin.set(
+      `${prefix}early`,
+      JSON.stringify({ mode: 'cancel', abortTimeout: 0, at: 1 }),
+      'PX',
+      60_000,
+    );
+    const watch = await startWatch(
+      ['early', 'late', 'other', '--json', '--prefix', prefix],
+      /"type":"watching"/,
+    );
+    const channels = ['early', 'late', 'other'].map((id) => `__keyspace@0__:${prefix}${id}`);
+    await until(
+      async () => [...(await numsub(admin, channels)).values()].every((n) => n === 1),
+      'subscribed',
+    );
+    const aborted = await runBin(cli, [
+      'abort',
+      'late',
+      '--url',
+      server.url,
+      '--prefix',
+      prefix,
+      '--reason',
+      'now',
+    ]);
+    expect(aborted.code).toBe(0);
+    await until(() => /"id":"late"/.test(watch.output()), 'abort printed');
+    watch.child.kill('SIGINT');
+    const run = await watch.done;
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const lines = jsonLines(run.stdout);
+    expect(lines[0]).toEqual({ type: 'watching', ids: ['early', 'late', 'other'] });
+    expect(lines.slice(1, -1)).toEqual([
+      expect.objectContaining({ type: 'abort', id: 'early', mode: 'cancel', at: 1 }),
+      expect.objectContaining({ type: 'abort', id: 'late', mode: 'abort', reason: 'now' }),
+    ]);
+    expect(lines.at(-1)).toEqual({ type: 'end', watchedIds: 0 });
+    expect([...(await numsub(admin, channels)).values()]).toEqual([0, 0, 0]);
+    expect(await channelsUnder(admin, 0, prefix)).toEqual([]);
+  });
+
+  it('ends on SIGTERM too (text mode: the notice on stderr, one line per abort on stdout)', async () => {
+    const prefix = uniquePrefix();
+    const watch = await startWatch(['job-1', '--prefix', prefix], /watching job-1 \(Ctrl-C to stop\)/);
+    await until(async () => (await channelsUnder(admin, 0, prefix)).length === 1, 'subscribed');
+    await runBin(cli, ['abort', 'job-1', '--url', server.url, '--prefix', prefix]);
+    await until(() => /abort job-1/.test(watch.output()), 'abort printed');
+    watch.child.kill('SIGTERM');
+    const run = await watch.done;
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('watching job-1 (Ctrl-C to stop)\n');
+    expect(run.stdout).toMatch(/^\S+Z abort job-1 \(mode abort, at \S+Z\)\n$/);
+    expect(await channelsUnder(admin, 0, prefix)).toEqual([]);
+  });
+});
