@@ -31,8 +31,8 @@ export interface MessageEventFields {
  *   pre-start abort check kept failing (`'abort-check-failed'`), or a retry could not be enqueued
  *   (`'retry-failed'`).
  *
- * `error` events report problems outside a task's outcome (receiving failed, an ack failed); the worker
- * keeps going.
+ * `error` events report problems outside a task's outcome (receiving failed, an ack failed, an abort
+ * outcome could not be reported: {@link OutcomeReportError}); the worker keeps going.
  *
  * @example
  * ```ts

@@ -1,16 +1,18 @@
 import type { Cluster } from 'ioredis';
 import { type Observable, Subject } from 'rxjs';
 import type { AbortEvent } from '../../core/AbortEvent.js';
+import type { AbortOutcome } from '../../core/AbortOutcome.js';
 import { BackendClosedError } from '../../core/errors/BackendClosedError.js';
 import { validateId, validateOptions } from '../../core/validate.js';
 import type { EventBackend } from '../EventBackend.js';
 import { ClusterKeyspaceSubscriber } from './ClusterKeyspaceSubscriber.js';
 import { CommandRunner } from './CommandRunner.js';
 import { KeyspaceSubscriber, type SubscriberConnection } from './KeyspaceSubscriber.js';
-import { keyspaceChannel, markKey } from './keys.js';
+import { keyspaceChannel, markKey, outcomeKey } from './keys.js';
 import { loadIoredis } from './loadIoredis.js';
 import { decodeMark, encodeMark } from './markValue.js';
 import { NotificationGuard } from './NotificationGuard.js';
+import { decodeOutcome, encodeOutcome } from './outcomeValue.js';
 import {
   type RedisBackendOptions,
   type RedisBackendUrlOptions,
@@ -34,6 +36,11 @@ export type { RedisBackendOptions, RedisBackendUrlOptions } from './RedisBackend
  * notification check every `notificationCheckInterval` (30 s). At the first watch (or
  * {@link RedisBackend.ready}) it makes sure keyspace notifications are on, and checks again after every
  * reconnect.
+ *
+ * Abort outcomes (confirmed aborts) are string keys too, `<prefix>\noutcome:<id>` (the newline keeps them
+ * apart from every mark), written by the worker with one `SET ... PX ttl` and watched on the same
+ * subscriber connection and channel multiplexer as marks, with the same guarantees (read once the
+ * subscription is confirmed and after every reconnect, expiring after their `ttl`).
  *
  * Redis Cluster: pass an ioredis `Cluster` as `client`. Keyspace events are published only by the master
  * owning the key, so every watched channel is subscribed on every master, each through a dedicated
@@ -62,7 +69,8 @@ export class RedisBackend implements EventBackend {
   readonly #keyPrefix: string;
   readonly #commands: CommandRunner;
   readonly #guard: NotificationGuard;
-  readonly #watches: WatchTable;
+  readonly #watches: WatchTable<AbortEvent>;
+  readonly #outcomes: WatchTable<AbortOutcome>;
   readonly #errors = new Subject<unknown>();
   #subscriber: KeyspaceSubscriber | ClusterKeyspaceSubscriber | undefined;
   #closed = false;
@@ -98,14 +106,19 @@ export class RedisBackend implements EventBackend {
       db: this.#db,
       keyPrefix: this.#keyPrefix,
     });
-    this.#watches = new WatchTable({
+    const table = {
       client,
       cluster: this.#cluster !== undefined,
       commands: this.#commands,
-      keyOf: (id) => this.#key(id),
-      channelOf: (key) => keyspaceChannel(this.#db, this.#keyPrefix + key),
+      channelOf: (key: string) => keyspaceChannel(this.#db, this.#keyPrefix + key),
       subscriber: () => this.#subscriberFor(),
-      report: (error) => this.#errors.next(error),
+      report: (error: unknown) => this.#errors.next(error),
+    };
+    this.#watches = new WatchTable({ ...table, keyOf: (id) => this.#key(id), decode: decodeMark });
+    this.#outcomes = new WatchTable({
+      ...table,
+      keyOf: (id) => outcomeKey(this.prefix, id),
+      decode: decodeOutcome,
     });
   }
 
@@ -131,9 +144,12 @@ export class RedisBackend implements EventBackend {
     return new RedisBackend({ ...rest, client, [OWNS_CLIENT]: true } as RedisBackendOptions);
   }
 
-  /** Ids watched right now; `0` once every watcher has left. */
+  /**
+   * Watches held right now, one per watched id for its marks and one per id whose outcome is watched
+   * (each is one subscribed channel); `0` once every watcher has left.
+   */
   get watchedIds(): number {
-    return this.#watches.size;
+    return this.#watches.size + this.#outcomes.size;
   }
 
   /**
@@ -205,11 +221,45 @@ export class RedisBackend implements EventBackend {
     return this.#watches.watch(id);
   }
 
+  /**
+   * Stores an abort outcome with `SET <prefix>\noutcome:<id> <json> PX ttl`: one write, with the commands
+   * of the minimal ACL (the key and its keyspace channel are under the prefix).
+   */
+  reportOutcome(outcome: AbortOutcome, ttl: number): Promise<void> {
+    if (this.#closed) return Promise.reject(new BackendClosedError('redis'));
+    return this.#commands
+      .run('SET', () =>
+        this.#client.set(outcomeKey(this.prefix, outcome.id), encodeOutcome(outcome), 'PX', ttl),
+      )
+      .then(() => undefined);
+  }
+
+  /** Reads the outcome of `id` (a malformed value is reported on `errors$` and reads as `null`). */
+  readOutcome(id: string): Promise<AbortOutcome | null> {
+    if (this.#closed) return Promise.reject(new BackendClosedError('redis'));
+    return this.#commands
+      .run('GET', () => this.#client.get(outcomeKey(this.prefix, id)))
+      .then((value) => {
+        try {
+          return decodeOutcome(id, value);
+        } catch (error) {
+          this.#errors.next(error);
+          return null;
+        }
+      });
+  }
+
+  /** Observes the outcomes of `id`: like {@link RedisBackend.watch}, on the same subscriber connection. */
+  watchOutcome(id: string): Observable<AbortOutcome> {
+    return this.#outcomes.watch(id);
+  }
+
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
     this.#subscriber?.close();
     this.#watches.close(new BackendClosedError('redis'));
+    this.#outcomes.close(new BackendClosedError('redis'));
     this.#errors.complete();
     return this.#ownsClient
       ? this.#client.quit().then(

@@ -1,10 +1,8 @@
 import type { Cluster } from 'ioredis';
 import { Observable, Subject, type Subscriber } from 'rxjs';
-import type { AbortEvent } from '../../core/AbortEvent.js';
 import { BackendClosedError } from '../../core/errors/BackendClosedError.js';
 import type { CommandRunner } from './CommandRunner.js';
 import type { ChannelHandler } from './KeyspaceSubscriber.js';
-import { decodeMark } from './markValue.js';
 import { isPermissionError } from './replyErrors.js';
 import type { RedisClient } from './types.js';
 
@@ -15,16 +13,21 @@ export interface ChannelSubscriber {
 }
 
 /** Options of {@link WatchTable}. */
-export interface WatchTableOptions {
+export interface WatchTableOptions<T> {
   /** The user's client, for the reads. */
   readonly client: RedisClient | Cluster;
   /** Whether `client` is a cluster (one GET per key instead of a MULTI). */
   readonly cluster: boolean;
   /** Bounded commands on `client`. */
   readonly commands: CommandRunner;
-  /** The mark key of an id. */
+  /** The key watched for an id (a mark key, or an outcome key). */
   keyOf(id: string): string;
-  /** The keyspace channel of a mark key. */
+  /**
+   * Turns the key's value into what the watch emits, or `null` for none (no value). It may throw for a
+   * malformed value: the error is reported and the value ignored, the watch goes on.
+   */
+  decode(id: string, value: string | null): T | null;
+  /** The keyspace channel of a key. */
   channelOf(key: string): string;
   /** The subscriber, created on the first watch. */
   subscriber(): ChannelSubscriber;
@@ -32,21 +35,21 @@ export interface WatchTableOptions {
   report(error: unknown): void;
 }
 
-interface WatchEntry {
+interface WatchEntry<T> {
   readonly id: string;
   readonly key: string;
   readonly channel: string;
-  readonly subject: Subject<AbortEvent>;
+  readonly subject: Subject<T>;
   confirmed: boolean;
 }
 
 /** A GET's outcome: its error, or null and the value. */
 type ReadReply = [error: unknown, value: string | null];
 
-/** A read of a watched id's mark, waiting for the end of the tick. */
-interface PendingRead {
-  readonly entry: WatchEntry;
-  readonly target: Subject<AbortEvent> | Subscriber<AbortEvent>;
+/** A read of a watched id's key, waiting for the end of the tick. */
+interface PendingRead<T> {
+  readonly entry: WatchEntry<T>;
+  readonly target: Subject<T> | Subscriber<T>;
   readonly attempt: number;
 }
 
@@ -54,23 +57,24 @@ interface PendingRead {
 const MAX_READ_BATCH = 1000;
 
 /**
- * The watched ids of a {@link RedisBackend}: one entry per id, shared by all its watchers, with one channel
+ * The watched ids of a {@link RedisBackend}, for one kind of key (marks, or outcomes: the backend holds
+ * one table of each, sharing one subscriber): one entry per id, shared by all its watchers, with one channel
  * on the subscriber, released with the last watcher. An entry reads its key whenever its subscription is
- * confirmed (first, and again after every reconnect) and on every `set` event, so a mark written before,
+ * confirmed (first, and again after every reconnect) and on every `set` event, so a value written before,
  * during or after the watch is delivered.
  *
  * Reads requested in the same tick are sent together (one MULTI of GETs per {@link MAX_READ_BATCH} keys;
  * one GET per key on a cluster, whose keys rarely share a slot), so a burst of keyspace events or of
  * confirmed subscriptions costs one socket write instead of one per id (bench/README.md, throughput).
  */
-export class WatchTable {
-  readonly #options: WatchTableOptions;
-  readonly #entries = new Map<string, WatchEntry>();
+export class WatchTable<T> {
+  readonly #options: WatchTableOptions<T>;
+  readonly #entries = new Map<string, WatchEntry<T>>();
   /** Reads requested in this tick, sent together at its end. */
-  #reads: PendingRead[] = [];
+  #reads: PendingRead<T>[] = [];
   #closed = false;
 
-  constructor(options: WatchTableOptions) {
+  constructor(options: WatchTableOptions<T>) {
     this.#options = options;
   }
 
@@ -79,9 +83,9 @@ export class WatchTable {
     return this.#entries.size;
   }
 
-  /** Observes the marks of `id` (see {@link EventBackend.watch}). */
-  watch(id: string): Observable<AbortEvent> {
-    return new Observable<AbortEvent>((subscriber) => {
+  /** Observes the values of `id`'s key (see {@link EventBackend.watch}). */
+  watch(id: string): Observable<T> {
+    return new Observable<T>((subscriber) => {
       if (this.#closed) {
         subscriber.error(new BackendClosedError('redis'));
         return;
@@ -112,13 +116,13 @@ export class WatchTable {
     for (const entry of entries) entry.subject.error(error);
   }
 
-  #drop(entry: WatchEntry): void {
+  #drop(entry: WatchEntry<T>): void {
     if (this.#entries.get(entry.id) !== entry) return;
     this.#entries.delete(entry.id);
     this.#options.subscriber().remove(entry.channel);
   }
 
-  #handlerFor(entry: WatchEntry): ChannelHandler {
+  #handlerFor(entry: WatchEntry<T>): ChannelHandler {
     return {
       event: (name: string) => {
         if (name === 'set') this.#refresh(entry, entry.subject);
@@ -134,8 +138,8 @@ export class WatchTable {
     };
   }
 
-  /** Reads the mark of a watched id and hands a live one to `target`; retries a failed read while watched. */
-  #refresh(entry: WatchEntry, target: Subject<AbortEvent> | Subscriber<AbortEvent>, attempt = 0): void {
+  /** Reads the key of a watched id and hands a live value to `target`; retries a failed read while watched. */
+  #refresh(entry: WatchEntry<T>, target: Subject<T> | Subscriber<T>, attempt = 0): void {
     this.#reads.push({ entry, target, attempt });
     if (this.#reads.length > 1) return;
     queueMicrotask(() => {
@@ -148,8 +152,8 @@ export class WatchTable {
     });
   }
 
-  /** Sends one batch of reads and hands each live mark on; a read that failed is retried on its own. */
-  #readBatch(reads: readonly PendingRead[]): void {
+  /** Sends one batch of reads and hands each live value on; a read that failed is retried on its own. */
+  #readBatch(reads: readonly PendingRead<T>[]): void {
     const { client, commands } = this.#options;
     const keys = reads.map(({ entry }) => entry.key);
     const replies: Promise<ReadReply[]> =
@@ -174,13 +178,22 @@ export class WatchTable {
           this.#readFailed(read, error);
           continue;
         }
-        const event = decodeMark(read.entry.id, value);
-        if (event !== null && !read.target.closed) read.target.next(event);
+        const decoded = this.#decode(read.entry.id, value);
+        if (decoded !== null && !read.target.closed) read.target.next(decoded);
       }
     });
   }
 
-  #readFailed({ entry, target, attempt }: PendingRead, error: unknown): void {
+  #decode(id: string, value: string | null): T | null {
+    try {
+      return this.#options.decode(id, value);
+    } catch (error) {
+      this.#options.report(error);
+      return null;
+    }
+  }
+
+  #readFailed({ entry, target, attempt }: PendingRead<T>, error: unknown): void {
     this.#options.report(error);
     if (this.#entries.get(entry.id) !== entry || target.closed) return;
     if (isPermissionError(error)) {
