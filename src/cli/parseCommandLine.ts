@@ -29,6 +29,7 @@ const COMMAND_OPTIONS = {
     ttl: { type: 'string' },
     timeout: { type: 'string' },
     reason: { type: 'string' },
+    wait: { type: 'string' },
   },
   status: {},
   watch: {},

@@ -15,8 +15,8 @@ Abort tasks by id, and check a Redis server for rx-abort, from a shell.
 
 Commands:
   abort <id...>    abort tasks (skip them if queued, stop them if running)
-  status <id...>   the live abort mark of each id and the time left in its window
-  watch <id...>    print each abort as it happens, until Ctrl-C
+  status <id...>   the live abort mark and outcome of each id, and the time left in its window
+  watch <id...>    print each abort and outcome as it happens, until Ctrl-C
   doctor           check the Redis server for what rx-abort needs
 
 Run rx-abort <command> --help for a command's options.
@@ -25,29 +25,32 @@ ${GLOBAL_OPTIONS}
   -v, --version            print the version
 
 Exit codes: 0 ok, 1 a check or a Redis command failed, 2 bad usage.`,
-  abort: `Usage: rx-abort abort <id...> [--mode abort|cancel] [--ttl ms] [--timeout ms] [--reason text]
+  abort: `Usage: rx-abort abort <id...> [--mode abort|cancel] [--ttl ms] [--timeout ms] [--reason text] [--wait ms]
 
 Writes an abort mark for each id: a worker that has not started the task skips it; one running it stops it
-(mode abort). Prints one line per id.
+(mode abort). Prints one line per id; with --wait, the outcome of each id instead (skipped, stopped, or
+finished within a graceful deadline), and exits 1 if an id got none in time.
 
 Options:
   --mode abort|cancel   abort: skip or stop; cancel: only skip a task that has not started [default: abort]
   --ttl <ms>            how long the mark lives (the abort window) [default: 90000]
   --timeout <ms>        graceful abort: the task is told and may finish within this deadline [default: 0]
   --reason <text>       free text given to the task with its Abort
+  --wait <ms>           wait this long for a worker to report what it did about each id
 
 ${GLOBAL_OPTIONS}`,
   status: `Usage: rx-abort status <id...>
 
-Prints the live abort mark of each id (mode, reason, when) and the time left in its window, or that it has
-none. Under a restricted ACL the time left needs +pttl.
+Prints the live abort mark of each id (mode, reason, when), the time left in its window, and the outcome a
+worker reported (skipped, stopped, finished), if any. Under a restricted ACL the time left needs +pttl.
 
 ${GLOBAL_OPTIONS}`,
   watch: `Usage: rx-abort watch <id...>
 
-Prints each abort of the given ids as it happens (a mark already live is printed at once), until
-interrupted (Ctrl-C or SIGTERM), then releases its subscriptions and exits 0. It does not change the
-server's notify-keyspace-events: if notifications are off it fails (run rx-abort doctor --fix).
+Prints each abort of the given ids, and each outcome a worker reports, as it happens (those already live
+are printed at once), until interrupted (Ctrl-C or SIGTERM), then releases its subscriptions and exits 0.
+It does not change the server's notify-keyspace-events: if notifications are off it fails (run
+rx-abort doctor --fix).
 
 ${GLOBAL_OPTIONS}`,
   doctor: `Usage: rx-abort doctor [--fix] [--burst n]

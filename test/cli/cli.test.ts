@@ -3,7 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { NEVER } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Abortable, actor, MemoryBroker, RedisBackend, Worker } from '../../src/index.js';
 import { channelsUnder, numsub, until } from '../integration/hardening/support.js';
 import { freePort, type RedisServerHandle, startRedisServer } from '../support/redisServer.js';
 import { type BuiltCli, buildCli, finished, jsonLines, runBin, startBin } from './support/buildCli.js';
@@ -119,10 +121,10 @@ describe('abort and status', () => {
     expect(a?.timeLeft).toBeGreaterThan(40_000);
     expect(a?.timeLeft).toBeLessThanOrEqual(60_000);
     expect(c).toMatchObject({ id: 'c', mark: { mode: 'cancel', abortTimeout: 2500 } });
-    expect(none).toEqual({ type: 'status', id: 'none', mark: null, timeLeft: null });
+    expect(none).toEqual({ type: 'status', id: 'none', mark: null, timeLeft: null, outcome: null });
     expect(statusText.code).toBe(0);
     expect(statusText.stdout).toMatch(
-      /^a: aborted \(mode abort, reason "by hand", at \d{4}-\d\d-\d\dT[\d:.]+Z\), \d+ ms left\nnone: no live abort mark\n$/,
+      /^a: aborted \(mode abort, reason "by hand", at \d{4}-\d\d-\d\dT[\d:.]+Z\), \d+ ms left; no outcome reported\nnone: no live abort mark; no outcome reported\n$/,
     );
   });
 
@@ -202,7 +204,10 @@ describe('watch', () => {
   it('ends on SIGTERM too (text mode: the notice on stderr, one line per abort on stdout)', async () => {
     const prefix = uniquePrefix();
     const watch = await startWatch(['job-1', '--prefix', prefix], /watching job-1 \(Ctrl-C to stop\)/);
-    await until(async () => (await channelsUnder(admin, 0, prefix)).length === 1, 'subscribed');
+    await until(
+      async () => (await channelsUnder(admin, 0, prefix)).length === 2,
+      'mark and outcome subscribed',
+    );
     await runBin(cli, ['abort', 'job-1', '--url', server.url, '--prefix', prefix]);
     await until(() => /abort job-1/.test(watch.output()), 'abort printed');
     watch.child.kill('SIGTERM');
@@ -211,5 +216,109 @@ describe('watch', () => {
     expect(run.stderr).toBe('watching job-1 (Ctrl-C to stop)\n');
     expect(run.stdout).toMatch(/^\S+Z abort job-1 \(mode abort, at \S+Z\)\n$/);
     expect(await channelsUnder(admin, 0, prefix)).toEqual([]);
+  });
+});
+
+describe('outcomes (abort --wait, status, watch)', () => {
+  it('abort --wait prints the outcome a real worker reports; status shows it; an id nobody runs exits 1', async () => {
+    const prefix = uniquePrefix();
+    const backend = new RedisBackend({ client: server.client(), prefix });
+    const abortable = new Abortable({ backend });
+    const broker = new MemoryBroker();
+    broker.addMiddleware(abortable);
+    const started: string[] = [];
+    const forever = actor(
+      'forever',
+      (_: number, { messageId }: { messageId: string }) => {
+        started.push(messageId);
+        return NEVER;
+      },
+      { broker },
+    );
+    const worker = new Worker(broker, { concurrency: 2 }).start();
+    try {
+      const message = await forever.send(1);
+      await until(() => started.includes(message.messageId), 'task started');
+      const id = message.messageId;
+      const [waited, nobody] = await Promise.all([
+        runBin(cli, [
+          'abort',
+          id,
+          '--wait',
+          '8000',
+          '--json',
+          '--url',
+          server.url,
+          '--prefix',
+          prefix,
+          '--reason',
+          'cli',
+        ]),
+        runBin(cli, ['abort', 'nobody', '--wait', '300', '--url', server.url, '--prefix', prefix]),
+      ]);
+      expect(waited).toMatchObject({ code: 0, stderr: '' });
+      expect(jsonLines(waited.stdout)).toEqual([
+        { type: 'outcome', id, outcome: { outcome: 'stopped', at: expect.any(Number), workerId: worker.id } },
+      ]);
+      expect(nobody.code).toBe(1);
+      expect(nobody.stdout).toBe(
+        'nobody: no outcome within 300 ms (not picked up yet, finished before the abort, or unknown)\n',
+      );
+      const [json, text] = await Promise.all([
+        runBin(cli, ['status', id, 'nobody', '--json', '--url', server.url, '--prefix', prefix]),
+        runBin(cli, ['status', id, '--url', server.url, '--prefix', prefix]),
+      ]);
+      const [withOutcome, without] = jsonLines(json.stdout);
+      expect(withOutcome).toMatchObject({
+        id,
+        mark: { mode: 'abort', reason: 'cli' },
+        outcome: { outcome: 'stopped', workerId: worker.id },
+      });
+      expect(without).toMatchObject({ id: 'nobody', mark: { mode: 'abort' }, outcome: null });
+      expect(text.stdout).toMatch(
+        new RegExp(
+          `^${id}: aborted \\(mode abort, reason "cli", at \\S+\\), \\d+ ms left; outcome: stopped by ${worker.id} at \\S+Z\\n$`,
+        ),
+      );
+    } finally {
+      await worker.stop();
+      await broker.close();
+      await abortable.close();
+    }
+  });
+
+  it('watch prints outcomes as they are reported, alongside the aborts', async () => {
+    const prefix = uniquePrefix();
+    const backend = new RedisBackend({ client: server.client(), prefix });
+    const abortable = new Abortable({ backend });
+    try {
+      const child = startBin(cli, ['watch', 'job-9', '--json', '--url', server.url, '--prefix', prefix]);
+      const done = finished(child);
+      let output = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      await until(() => output.includes('"watching"'), 'watching');
+      await until(
+        async () => (await channelsUnder(admin, 0, prefix)).length === 2,
+        'mark and outcome watched',
+      );
+      await abortable.abort('job-9');
+      await until(() => output.includes('"type":"abort"'), 'abort printed');
+      await abortable.reportOutcome({ id: 'job-9', outcome: 'skipped', workerId: 'w-7' });
+      await until(() => output.includes('"type":"outcome"'), 'outcome printed');
+      child.kill('SIGINT');
+      const run = await done;
+      expect(run.code).toBe(0);
+      expect(jsonLines(run.stdout).map(({ seenAt: _seenAt, at: _at, ...line }) => line)).toEqual([
+        { type: 'watching', ids: ['job-9'] },
+        { type: 'abort', id: 'job-9', mode: 'abort', abortTimeout: 0 },
+        { type: 'outcome', id: 'job-9', outcome: 'skipped', workerId: 'w-7' },
+        { type: 'end', watchedIds: 0 },
+      ]);
+      expect(await channelsUnder(admin, 0, prefix)).toEqual([]);
+    } finally {
+      await abortable.close();
+    }
   });
 });

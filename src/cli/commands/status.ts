@@ -1,7 +1,8 @@
-import type { AbortEvent } from '../../index.js';
+import type { AbortEvent, AbortOutcome } from '../../index.js';
 import { connect } from '../connect.js';
 import type { Output } from '../Output.js';
 import { type CommandLine, UsageError } from '../parseCommandLine.js';
+import { describeOutcome, storedOutcome } from './describeOutcome.js';
 
 type Run = Extract<CommandLine, { kind: 'run' }>;
 
@@ -18,31 +19,38 @@ export function describeMark(mark: AbortEvent): string {
 const describeTimeLeft = (left: number | null): string =>
   left === null ? 'expired' : left === Number.POSITIVE_INFINITY ? 'no expiry' : `${left} ms left`;
 
-/** `rx-abort status <id...>`: the live mark of each id and the time left in its window. */
+/** `rx-abort status <id...>`: the live mark and outcome of each id, and the time left in its window. */
 export async function statusCommand(line: Run, output: Output): Promise<number> {
   const connection = connect(line.global, 'status');
   try {
-    let reads: Array<[Promise<AbortEvent | null>, Promise<number | null>]>;
+    let reads: Array<[Promise<AbortEvent | null>, Promise<number | null>, Promise<AbortOutcome | null>]>;
     try {
-      reads = line.ids.map((id) => [connection.abortable.aborted(id), connection.backend.timeLeft(id)]);
+      reads = line.ids.map((id) => [
+        connection.abortable.aborted(id),
+        connection.backend.timeLeft(id),
+        connection.abortable.outcome(id),
+      ]);
     } catch (error) {
       throw new UsageError((error as Error).message, 'status'); // an invalid id
     }
-    for (const read of reads) read[1].catch(() => {}); // awaited below, after its mark
+    for (const read of reads) for (const promise of read) promise.catch(() => {}); // awaited below, in order
     for (const [index, id] of line.ids.entries()) {
-      const [markRead, timeLeftRead] = reads[index] ?? [Promise.resolve(null), Promise.resolve(null)];
-      const mark = await markRead;
-      const timeLeft = await timeLeftRead;
+      const [markRead, timeLeftRead, outcomeRead] = reads[index] ?? [];
+      const mark = (await markRead) ?? null;
+      const timeLeft = (await timeLeftRead) ?? null;
+      const outcome = (await outcomeRead) ?? null;
       const { id: _id, ...stored } = mark ?? { id };
+      const outcomeText = outcome === null ? 'no outcome reported' : `outcome: ${describeOutcome(outcome)}`;
       output.result(
         mark === null
-          ? `${id}: no live abort mark`
-          : `${id}: aborted (${describeMark(mark)}), ${describeTimeLeft(timeLeft)}`,
+          ? `${id}: no live abort mark; ${outcomeText}`
+          : `${id}: aborted (${describeMark(mark)}), ${describeTimeLeft(timeLeft)}; ${outcomeText}`,
         {
           type: 'status',
           id,
           mark: mark === null ? null : stored,
           timeLeft: mark === null ? null : timeLeft === Number.POSITIVE_INFINITY ? 'none' : timeLeft,
+          outcome: storedOutcome(outcome),
         },
       );
     }

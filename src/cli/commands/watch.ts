@@ -1,8 +1,9 @@
 import type { Subscription } from 'rxjs';
-import type { AbortEvent } from '../../index.js';
+import type { AbortEvent, AbortOutcome } from '../../index.js';
 import { connect } from '../connect.js';
 import type { Output } from '../Output.js';
 import { type CommandLine, UsageError } from '../parseCommandLine.js';
+import { describeOutcome } from './describeOutcome.js';
 import { describeMark } from './status.js';
 
 type Run = Extract<CommandLine, { kind: 'run' }>;
@@ -15,7 +16,7 @@ export interface WatchSignals {
 
 /**
  * `rx-abort watch <id...>`: prints each mark of the ids as it is written (a live one at once), in either
- * mode, until SIGINT or SIGTERM; then unsubscribes every watch, closes the connection and resolves 0. A
+ * mode, and each outcome a worker reports, until SIGINT or SIGTERM; then unsubscribes every watch, closes the connection and resolves 0. A
  * watch that fails (notifications off, backend closed) ends it with 1.
  */
 export async function watchCommand(line: Run, output: Output, signals: WatchSignals): Promise<number> {
@@ -37,6 +38,11 @@ export async function watchCommand(line: Run, output: Output, signals: WatchSign
     }
     await connection.backend.ready();
     const last = new Map<string, string>();
+    const lastOutcome = new Map<string, string>();
+    const failed = (id: string) => (error: unknown) => {
+      output.note(`rx-abort watch: ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      finish(1);
+    };
     for (const id of ids) {
       subscriptions.push(
         connection.backend.watch(id).subscribe({
@@ -53,10 +59,24 @@ export async function watchCommand(line: Run, output: Output, signals: WatchSign
               seenAt: Date.now(),
             });
           },
-          error: (error: unknown) => {
-            output.note(`rx-abort watch: ${id}: ${error instanceof Error ? error.message : String(error)}`);
-            finish(1);
+          error: failed(id),
+        }),
+      );
+      subscriptions.push(
+        connection.backend.watchOutcome(id).subscribe({
+          next: (outcome: AbortOutcome) => {
+            const key = `${outcome.outcome}|${outcome.at}|${outcome.workerId ?? ''}`;
+            if (lastOutcome.get(id) === key) return;
+            lastOutcome.set(id, key);
+            const { id: _id, ...stored } = outcome;
+            output.result(`${new Date().toISOString()} outcome ${id}: ${describeOutcome(outcome)}`, {
+              type: 'outcome',
+              id,
+              ...stored,
+              seenAt: Date.now(),
+            });
           },
+          error: failed(id),
         }),
       );
     }
