@@ -120,30 +120,32 @@ async function checkConnection(node: DiagnosedNode): Promise<{ check: DiagnosisC
       };
     }
   }
-  // INFO is refused for this user: a PING tells that the server answers, not which version it is.
+  // INFO is refused for this user: a PING (or its refusal: NOPERM is an answer) tells that it answers.
   try {
     await node.run('PING');
-    return {
-      check: {
-        name: 'connection',
-        node: node.label,
-        status: 'pass',
-        message: 'the server answers PING (INFO refused)',
-      },
-      cluster: false,
-    };
   } catch (error) {
-    return {
-      check: {
-        name: 'connection',
-        node: node.label,
-        status: 'fail',
-        message: `cannot reach the server: ${errorMessage(error)}`,
-        fix: 'check the URL and that Redis answers: redis-cli -u <url> PING',
-      },
-      cluster: false,
-    };
+    if (!/NOPERM/.test(errorMessage(error))) {
+      return {
+        check: {
+          name: 'connection',
+          node: node.label,
+          status: 'fail',
+          message: `cannot reach the server: ${errorMessage(error)}`,
+          fix: 'check the URL and that Redis answers: redis-cli -u <url> PING',
+        },
+        cluster: false,
+      };
+    }
   }
+  return {
+    check: {
+      name: 'connection',
+      node: node.label,
+      status: 'pass',
+      message: 'the server answers (this user may not run INFO, so its version is unknown)',
+    },
+    cluster: false,
+  };
 }
 
 /**
@@ -249,7 +251,9 @@ async function diagnose(
         ...(ok ? {} : { fix: 'redis-cli --cluster check <host>:<port> (and --cluster fix)' }),
       });
       for (const master of masters) {
-        if (master !== undefined) checks.push((await checkConnection(master)).check);
+        if (!checks.some((check) => check.name === 'connection' && check.node === master.label)) {
+          checks.push((await checkConnection(master)).check);
+        }
       }
       const keyPrefix = cluster.options.keyPrefix ?? options.keyPrefix ?? '';
       for (const master of masters)

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { keyspaceChannel, probeKey } from '../keys.js';
+import { isPermissionError, isReplyError } from '../replyErrors.js';
 import type { DiagnosedNode } from './DiagnosedNode.js';
 import type { DiagnosisCheck } from './DiagnosisCheck.js';
 
@@ -139,7 +140,8 @@ async function tryEach(node: DiagnosedNode, list: readonly Need[], timeout: numb
           else await bounded(connection.call(name, ...args));
           answers.set(need, 'OK');
         } catch (error) {
-          answers.set(need, errorMessage(error));
+          // Any other error reply (EXEC without MULTI, WRONGTYPE, ...) comes after the ACL check passed.
+          answers.set(need, isReplyError(error) && !isPermissionError(error) ? 'OK' : errorMessage(error));
         }
       }
     } catch (error) {
