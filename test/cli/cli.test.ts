@@ -1,7 +1,11 @@
 // The rx-abort command line, run as a child process from the built package (bin, shebang and all)
 // against a redis-server this file starts: help, bad usage (exit 2), abort, status, watch and Ctrl-C.
+
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
 import { NEVER } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -320,5 +324,28 @@ describe('outcomes (abort --wait, status, watch)', () => {
     } finally {
       await abortable.close();
     }
+  });
+});
+
+describe('examples/cli.sh', () => {
+  it('runs to completion against a server, with the bin on PATH', async () => {
+    const binDir = join(cli.dir, 'bin');
+    mkdirSync(binDir, { recursive: true });
+    symlinkSync(cli.bin, join(binDir, 'rx-abort'));
+    const script = new URL('../../examples/cli.sh', import.meta.url).pathname;
+    const { stdout } = await promisify(execFile)('sh', [script], {
+      env: { ...process.env, PATH: `${binDir}:${process.env.PATH ?? ''}`, REDIS_URL: server.url },
+      timeout: 30_000,
+    });
+    expect(stdout).toMatch(/^pass {2}round-trip/m);
+    expect(stdout).toMatch(
+      /^aborted job-1 \(mode abort, window 60000 ms, reason "from examples\/cli\.sh"\)$/m,
+    );
+    expect(stdout).toMatch(
+      /^job-1: aborted \(mode abort, reason "from examples\/cli\.sh", at \S+\), \d+ ms left; no outcome reported$/m,
+    );
+    expect(stdout).toMatch(/^job-2: no outcome within 500 ms .*\nno worker acted on job-2$/m);
+    expect(stdout).toMatch(/"type":"abort","id":"job-3","mode":"cancel"/);
+    expect(stdout).toMatch(/\{"type":"end","watchedIds":0\}\n$/);
   });
 });
