@@ -14,6 +14,7 @@ import { awaitQuiet, describeMachine } from './machine.js';
 import { type BenchOptions, parseBenchOptions } from './options.js';
 import { runFloor } from './phases/floor.js';
 import { runLatency } from './phases/latency.js';
+import { runOutcomes } from './phases/outcomes.js';
 import { runScale } from './phases/scale.js';
 import { runSkipCheck } from './phases/skipCheck.js';
 import { runThroughput } from './phases/throughput.js';
@@ -183,6 +184,16 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
       concurrency: 4,
       deliverSeconds: options.baselineThroughputSeconds,
     });
+  }
+
+  if (options.phases.includes('outcomes')) {
+    log(`outcomes: report write and abortAndWait round trip, ${options.aborts} samples...`);
+    await quiet('outcomes');
+    const run = await runOutcomes(options.aborts);
+    partial.outcomes = run;
+    log(
+      `outcomes: report/abort write p50 ${run.reportToAbortP50}x, abortAndWait/delivery p50 ${run.roundTripToDeliveryP50}x (${run.abortAndWait.p50Ms} ms)`,
+    );
   }
 
   machine.loadAvgAtEnd = loadavg().map((n) => Math.round(n * 100) / 100);
