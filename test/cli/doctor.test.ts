@@ -300,4 +300,16 @@ describe('doctor on a Redis Cluster', () => {
       ),
     );
   });
+
+  it('abort and status work on the cluster with --cluster (keys on any master)', async () => {
+    const url = cluster.nodes[1]?.url ?? '';
+    const ids = ['c-1', 'c-2', 'c-3', 'c-4', 'c-5'];
+    const aborted = await runBin(cli, ['abort', ...ids, '--cluster', '--url', url, '--reason', 'cluster']);
+    expect(aborted).toMatchObject({ code: 0, stderr: '' });
+    const status = await runBin(cli, ['status', ...ids, '--cluster', '--json', '--url', url]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(
+      jsonLines(status.stdout).map((line) => [line.id, (line.mark as { reason?: string } | null)?.reason]),
+    ).toEqual(ids.map((id) => [id, 'cluster']));
+  });
 });

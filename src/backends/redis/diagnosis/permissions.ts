@@ -6,7 +6,7 @@ import type { DiagnosedNode } from './DiagnosedNode.js';
 import type { DiagnosisCheck } from './DiagnosisCheck.js';
 
 /** One command the library (or the CLI) sends, with the ACL rule that allows it. */
-interface Need {
+export interface PermissionNeed {
   readonly command: readonly string[];
   readonly rule: string;
   /** `true`: RedisBackend does not work without it; `false`: recommended (a warning). */
@@ -31,7 +31,7 @@ export interface PermissionContext {
  * The commands of README's "A least-privilege Redis user" (test/integration/hardening/ACL.md), on a key
  * and a channel under the prefix, then the recommended ones.
  */
-function needs(keyPrefix: string, db: number): Need[] {
+export function permissionNeeds(keyPrefix: string, db: number): PermissionNeed[] {
   const key = probeKey(keyPrefix, `doctor-${randomUUID()}`);
   const channel = keyspaceChannel(db, key);
   return [
@@ -83,7 +83,7 @@ function needs(keyPrefix: string, db: number): Need[] {
 }
 
 /** The ACL rule that lifts a refusal, from its message; `need.rule` when the message names no key or channel. */
-function ruleFor(message: string, need: Need, keyPrefix: string, db: number): string {
+function ruleFor(message: string, need: PermissionNeed, keyPrefix: string, db: number): string {
   if (/\bkey/i.test(message)) return `~${keyPrefix}*`;
   if (/\bchannel/i.test(message)) return `&${keyspaceChannel(db, keyPrefix)}*`;
   const command = /run the '([^']+)' command/.exec(message)?.[1];
@@ -96,7 +96,7 @@ const errorMessage = (error: unknown): string => (error instanceof Error ? error
 async function dryRun(
   node: DiagnosedNode,
   user: string,
-  list: readonly Need[],
+  list: readonly PermissionNeed[],
 ): Promise<string[] | undefined> {
   const answers: string[] = [];
   for (const need of list) {
@@ -115,7 +115,11 @@ async function dryRun(
  * in 1 s, an empty MULTI/EXEC, a SUBSCRIBE and UNSUBSCRIBE of the probe key's channel, ...): for users who
  * may not run `ACL DRYRUN`. Resolves `'OK'` or the refusal for each.
  */
-async function tryEach(node: DiagnosedNode, list: readonly Need[], timeout: number): Promise<string[]> {
+async function tryEach(
+  node: DiagnosedNode,
+  list: readonly PermissionNeed[],
+  timeout: number,
+): Promise<string[]> {
   const bounded = <T>(promise: Promise<T>): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
     return Promise.race([
@@ -125,7 +129,7 @@ async function tryEach(node: DiagnosedNode, list: readonly Need[], timeout: numb
       }),
     ]).finally(() => clearTimeout(timer));
   };
-  const answers = new Map<Need, string>();
+  const answers = new Map<PermissionNeed, string>();
   for (const group of ['plain', 'transaction', 'subscriber'] as const) {
     const members = list.filter((need) => need.group === group);
     const connection: Redis = node.client.duplicate({ lazyConnect: true, maxRetriesPerRequest: 0 });
@@ -160,7 +164,7 @@ async function tryEach(node: DiagnosedNode, list: readonly Need[], timeout: numb
  */
 export async function checkPermissions(context: PermissionContext): Promise<DiagnosisCheck> {
   const { node, keyPrefix, db } = context;
-  const list = needs(keyPrefix, db);
+  const list = permissionNeeds(keyPrefix, db);
   let user = context.username ?? 'default';
   let answers: string[] | undefined;
   try {
