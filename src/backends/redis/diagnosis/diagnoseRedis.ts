@@ -208,7 +208,6 @@ async function diagnose(
   let cluster: Cluster | undefined = isCluster(client) ? client : undefined;
   let ownedCluster: Cluster | undefined;
   try {
-    let masters: DiagnosedNode[];
     if (cluster === undefined) {
       const node = diagnosedNode(client as Redis, context.timeout);
       const connection = await checkConnection(node);
@@ -238,7 +237,7 @@ async function diagnose(
         });
         return { ok: false, checks };
       }
-      masters = cluster.nodes('master').map((master) => diagnosedNode(master, context.timeout));
+      const masters = cluster.nodes('master').map((master) => diagnosedNode(master, context.timeout));
       const first = masters[0];
       const state =
         first === undefined ? undefined : infoFields(await first.run('CLUSTER', 'INFO').catch(() => ''));
