@@ -1,21 +1,39 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { sleep, withTimeout } from '../clock.js';
 import { loadLibrary } from '../library.js';
 import { countReads, type ReadCounter } from './countReads.js';
 import type { WorkerSystem } from './WorkerSystem.js';
 
+/** Where {@link oursSystem} connects. */
+export interface OursSystemOptions {
+  /** The Redis port on 127.0.0.1 (with `cluster`, any node's). */
+  port: number;
+  /** The key prefix. */
+  prefix: string;
+  /**
+   * Connect with an ioredis `Cluster`. Its `settled()` then resolves at once: the caller checks the
+   * subscriptions on the masters themselves (re-reads are not counted on a cluster). @default false
+   */
+  cluster?: boolean;
+}
+
 /**
  * This library in a worker: `new Abortable({ backend: new RedisBackend({ client }) })`, tasks cut by
  * `abortable.takeUntilAborted(id)` or `abortable.throwOnAbort(id)`.
- * @param port - the Redis port.
- * @param prefix - the key prefix.
+ * @param options - see {@link OursSystemOptions}.
  * @returns the system, once the subscriber connection is up and notifications are checked.
  */
-export async function oursSystem(port: number, prefix: string): Promise<WorkerSystem> {
+export async function oursSystem({
+  port,
+  prefix,
+  cluster = false,
+}: OursSystemOptions): Promise<WorkerSystem> {
   const { Abortable, RedisBackend } = await loadLibrary();
   const counter: ReadCounter = { reads: 0 };
-  const client = new Redis({ host: '127.0.0.1', port });
-  countReads(client, counter);
+  const client = cluster
+    ? new Cluster([{ host: '127.0.0.1', port }])
+    : new Redis({ host: '127.0.0.1', port });
+  if (client instanceof Redis) countReads(client, counter);
   const backend = new RedisBackend({ client, prefix });
   const abortable = new Abortable({ backend });
   await backend.ready();
@@ -34,6 +52,7 @@ export async function oursSystem(port: number, prefix: string): Promise<WorkerSy
       return backend.watch(id);
     },
     async settled(timeoutMs) {
+      if (cluster) return;
       await withTimeout(
         (async () => {
           while (counter.reads < watchesStarted) await sleep(1);

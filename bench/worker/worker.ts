@@ -23,6 +23,8 @@ export interface WorkerInit {
   idPrefix: string;
   /** Send a `teardown` event per aborted task (latency runs); otherwise only count them. */
   reportEach: boolean;
+  /** This library on Redis Cluster (`port` is one node's): an ioredis `Cluster` client. @default false */
+  cluster?: boolean;
 }
 
 /** Teardowns counted since the last {@link WorkerApi.awaitTeardowns}. */
@@ -71,7 +73,7 @@ const api = {
   async init(init: WorkerInit): Promise<void> {
     system =
       init.system === 'ours'
-        ? await oursSystem(init.port, init.prefix)
+        ? await oursSystem({ port: init.port, prefix: init.prefix, cluster: init.cluster ?? false })
         : await baselineSystem(init.port, init.prefix);
     tasks = new TaskTable({ system, onAbortTeardown, idPrefix: init.idPrefix });
     reportEach = init.reportEach;
