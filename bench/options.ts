@@ -26,7 +26,7 @@ export interface BenchOptions {
   interleavedPairs: number;
   /** Repetitions of the interleaved run, each on fresh processes (the spread of its ratios). @default 3 */
   repetitions: number;
-  /** `SET`s per configuration of the keyspace-notification cost run (redis-benchmark). @default 200000 */
+  /** `SET`s per configuration and round of the keyspace-notification cost run (redis-benchmark). @default 100000 */
   notifyRequests: number;
   /** Pre-start checks timed per mode. @default 5000 */
   skipChecks: number;
@@ -40,14 +40,14 @@ export interface BenchOptions {
   library: string | undefined;
   /**
    * Before each timed run, wait up to this long for the machine to be at least 80% idle (other work on a
-   * small machine skews sub-millisecond timings); the idle share seen is recorded. @default 20_000
+   * small machine skews sub-millisecond timings); the idle share seen is recorded. @default 10_000
    */
   quietWaitMs: number;
   /** Phases to run. @default all */
   phases: Phase[];
   /** Where results go. @default 'bench/results' */
   outDir: string;
-  /** The whole run is aborted after this many seconds. @default 900 */
+  /** The whole run is aborted after this many seconds. @default 1200 */
   deadlineSeconds: number;
 }
 
@@ -79,7 +79,7 @@ const USAGE = `npm run bench -- [options]
   --profile                  CPU-profile the throughput workers (bench/results/profiles)
   --source                   run src/ through tsx instead of a tsc build (adds keepNames overhead)
   --library path/index.js    measure an already built copy of the library (e.g. a patched build)
-  --quiet-wait 20            seconds to wait for an idle machine before each timed run (0: never)
+  --quiet-wait 10            seconds to wait for an idle machine before each timed run (0: never)
   --out bench/results        output directory
   --help`;
 
@@ -155,15 +155,15 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
     baselineThroughputSeconds: quick ? 3 : 5,
     interleavedPairs: number(values.pairs, 'pairs', quick ? 60 : 200, 1, 100_000),
     repetitions: number(values.repetitions, 'repetitions', 3, 1, 100),
-    notifyRequests: quick ? 50_000 : 200_000,
+    notifyRequests: quick ? 30_000 : 100_000,
     skipChecks: quick ? 2000 : 5000,
     skipConcurrency: 64,
     profile: values.profile === true,
     source: values.source === true,
     library: values.library,
-    quietWaitMs: number(values['quiet-wait'], 'quiet-wait', quick ? 5 : 20, 0, 600) * 1000,
+    quietWaitMs: number(values['quiet-wait'], 'quiet-wait', quick ? 5 : 10, 0, 600) * 1000,
     phases,
     outDir: values.out ?? 'bench/results',
-    deadlineSeconds: 900,
+    deadlineSeconds: 1200,
   };
 }

@@ -200,6 +200,7 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     await quiet('notify cost');
     partial.notifyCost = await runNotifyCost({
       requests: options.notifyRequests,
+      rounds: 3,
       clients: 50,
       watched: HEADLINE_WATCHED,
     });

@@ -8,15 +8,17 @@ const execFileAsync = promisify(execFile);
 
 /** Settings of the keyspace-notification cost run. */
 export interface NotifyCostSettings {
-  /** `SET`s per configuration. */
+  /** `SET`s per configuration and round. */
   requests: number;
+  /** Rounds: each measures the three configurations once, in turn (the median is reported). */
+  rounds: number;
   /** Connections of the unrelated client (`redis-benchmark -c`). */
   clients: number;
   /** Ids this library watches in the third configuration. */
   watched: number;
 }
 
-/** An unrelated client's `SET` throughput under one configuration. */
+/** An unrelated client's `SET` throughput under one configuration (the median round's figures). */
 export interface SetThroughput {
   /** `SET`s per second (`redis-benchmark`'s rps). */
   setsPerSec: number;
@@ -25,12 +27,15 @@ export interface SetThroughput {
   p99Ms: number;
   /** Redis CPU per `SET`, µs (`INFO` used_cpu over the run / requests). */
   redisCpuUsPerSet: number;
+  /** `SET`s per second of every round, in order. */
+  roundsSetsPerSec: number[];
 }
 
 /** What keyspace notifications cost an unrelated client of the same Redis. */
 export interface NotifyCostRun {
   tool: string;
   requests: number;
+  rounds: number;
   clients: number;
   watched: number;
   /** `notify-keyspace-events ""`. */
@@ -43,11 +48,13 @@ export interface NotifyCostRun {
   skipped?: string;
 }
 
+type Round = Omit<SetThroughput, 'roundsSetsPerSec'>;
+
 /**
  * Runs `redis-benchmark -t set` (random keys `key:<n>`, none of them watched) against `port` and reads
  * its throughput, latency and the Redis CPU it cost.
  */
-async function setThroughput(port: number, info: RedisInfo, settings: NotifyCostSettings) {
+async function setThroughput(port: number, info: RedisInfo, settings: NotifyCostSettings): Promise<Round> {
   const before = await info.snapshot();
   const { stdout } = await execFileAsync(
     'redis-benchmark',
@@ -66,14 +73,23 @@ async function setThroughput(port: number, info: RedisInfo, settings: NotifyCost
     p50Ms: cells[4] ?? Number.NaN,
     p99Ms: cells[6] ?? Number.NaN,
     redisCpuUsPerSet: round3((delta.cpuMs * 1000) / settings.requests),
-  } satisfies SetThroughput;
+  };
+}
+
+/** The round with the median throughput, and every round's throughput. */
+function median(rounds: Round[]): SetThroughput {
+  const sorted = [...rounds].sort((a, b) => a.setsPerSec - b.setsPerSec);
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)] as Round;
+  return { ...middle, roundsSetsPerSec: rounds.map((round) => round.setsPerSec) };
 }
 
 /**
  * Measures what keyspace notifications cost everyone else on the same Redis: the `SET` throughput of an
  * unrelated client (`redis-benchmark`) with `notify-keyspace-events` off, on (`K$`) with no subscriber,
- * and on with a worker process of this library watching `watched` ids. One run each, on one fresh Redis,
- * in that order.
+ * and on with a worker process of this library watching `watched` ids, on one fresh Redis. The three are
+ * measured in turn, `rounds` times (the watches are made before and released after each third run, so
+ * notifications are switched off only while nothing is watched and the library has nothing to restore),
+ * and each configuration's median round is reported.
  *
  * @param settings - see {@link NotifyCostSettings}.
  * @returns the three throughputs, or `skipped` when redis-benchmark is not installed.
@@ -90,14 +106,24 @@ export async function runNotifyCost(settings: NotifyCostSettings): Promise<Notif
     const [worker] = rig.workers;
     if (worker === undefined) throw new Error('rig without worker');
     const { port } = rig.redis;
-    await rig.info.call('CONFIG', 'SET', 'notify-keyspace-events', '');
-    run.off = await setThroughput(port, rig.info, settings);
-    await rig.info.call('CONFIG', 'SET', 'notify-keyspace-events', 'K$');
-    run.onNoSubscriber = await setThroughput(port, rig.info, settings);
-    await worker.call('spawn', { count: settings.watched, mode: 'full', shape: 'never', timeoutMs: 60_000 });
-    run.onWatching = await setThroughput(port, rig.info, settings);
-    await worker.call('finishAll', undefined);
-    return run;
+    const off: Round[] = [];
+    const on: Round[] = [];
+    const watching: Round[] = [];
+    for (let round = 0; round < settings.rounds; round++) {
+      await rig.info.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+      off.push(await setThroughput(port, rig.info, settings));
+      await rig.info.call('CONFIG', 'SET', 'notify-keyspace-events', 'K$');
+      on.push(await setThroughput(port, rig.info, settings));
+      await worker.call('spawn', {
+        count: settings.watched,
+        mode: 'full',
+        shape: 'never',
+        timeoutMs: 60_000,
+      });
+      watching.push(await setThroughput(port, rig.info, settings));
+      await worker.call('finishAll', undefined);
+    }
+    return { ...run, off: median(off), onNoSubscriber: median(on), onWatching: median(watching) };
   } finally {
     await rig.stop();
   }

@@ -12,7 +12,7 @@ export interface LatencySeries {
   dash: string;
 }
 
-/** Line colours: this library, the baseline, this library without pauses between aborts. */
+/** Line colours: this library, the baseline, this library interleaved with the floor, the floor. */
 export const SERIES_COLORS = {
   ours: '#1f6fb4',
   baseline: '#d0461f',

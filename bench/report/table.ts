@@ -195,7 +195,7 @@ function renderInterleaved(
     if (run === undefined || ratio === undefined) continue;
     out.push(
       '',
-      `Interleaved with the floor, ${int(run.watched)} watched, ${label} (pause 0-${run.gapMaxMs} ms before each sample), ` +
+      `Interleaved with the floor, ${int(run.watched)} watched, ${label} (${run.gapMaxMs > 0 ? `pause 0-${run.gapMaxMs} ms before each sample` : 'no pause'}), ` +
         `${run.repetitions.length} x ${run.pairs} pairs (ms)`,
     );
     const rows = [
@@ -231,10 +231,11 @@ function renderInterleaved(
 function renderNotifyCost(run: NotifyCostRun): string[] {
   const out = [
     '',
-    `SET throughput of an unrelated client (${run.tool}, -c ${run.clients}, ${int(run.requests)} SETs each)`,
+    `SET throughput of an unrelated client (${run.tool}, -c ${run.clients}, ${int(run.requests)} SETs each, ` +
+      `median of ${run.rounds} rounds)`,
   ];
   if (run.skipped !== undefined) return [...out, `  skipped: ${run.skipped}`];
-  const rows = [['notify-keyspace-events', 'SET/s', 'p50 ms', 'p99 ms', 'Redis CPU µs/SET']];
+  const rows = [['notify-keyspace-events', 'SET/s', 'p50 ms', 'p99 ms', 'Redis CPU µs/SET', 'rounds SET/s']];
   for (const [label, value] of [
     ['off', run.off],
     ['K$, no subscriber', run.onNoSubscriber],
@@ -247,6 +248,7 @@ function renderNotifyCost(run: NotifyCostRun): string[] {
       fmt(value.p50Ms),
       fmt(value.p99Ms),
       fmt(value.redisCpuUsPerSet, 2),
+      value.roundsSetsPerSec.map(int).join(' '),
     ]);
   }
   return [...out, columns(rows)];
