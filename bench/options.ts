@@ -40,7 +40,8 @@ export interface BenchOptions {
   library: string | undefined;
   /**
    * Before each timed run, wait up to this long for the machine to be at least 80% idle (other work on a
-   * small machine skews sub-millisecond timings); the idle share seen is recorded. @default 10_000
+   * small machine skews sub-millisecond timings); the idle share seen is recorded. After a wait that ran
+   * out, the next waits last at most 2 s until one succeeds. @default 10_000
    */
   quietWaitMs: number;
   /** Phases to run. @default all */

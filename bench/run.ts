@@ -30,8 +30,12 @@ import { round3 } from './stats.js';
 
 /** A timed run starts only once the machine is this idle (or after `--quiet-wait` seconds), %. */
 const QUIET_IDLE_PCT = 80;
+/** The wait before a timed run after the previous wait ran out, ms. */
+const BUSY_WAIT_MS = 2000;
 
-const log = (message: string): void => console.error(`[bench] ${message}`);
+const startedAt = Date.now();
+const log = (message: string): void =>
+  console.error(`[bench +${Math.round((Date.now() - startedAt) / 1000)}s] ${message}`);
 const ratio = (baseline: number, ours: number): number => round3(baseline / ours);
 
 /**
@@ -60,12 +64,18 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     process.env[LIBRARY_ENV] = build.entry;
     library = 'src/ compiled by tsc (tsconfig.build.json) into bench/.build/';
   }
-  /** Waits (bounded) for an idle machine before a timed run, and records how idle it was. */
+  /**
+   * Waits (bounded) for an idle machine before a timed run, and records how idle and loaded it was. Once a
+   * wait has run out (the machine stays busy: other work), the next waits are short until one succeeds.
+   */
+  let busy = false;
   const quiet = async (run: string): Promise<void> => {
+    machine.loadAvgBeforeRun[run] = Math.round((loadavg()[0] ?? 0) * 100) / 100;
     if (options.quietWaitMs <= 0) return;
-    const idle = await awaitQuiet(QUIET_IDLE_PCT, options.quietWaitMs);
+    const idle = await awaitQuiet(QUIET_IDLE_PCT, busy ? BUSY_WAIT_MS : options.quietWaitMs);
     machine.idlePctBeforeRun[run] = idle;
-    if (idle < QUIET_IDLE_PCT) log(`warning: only ${idle}% idle before ${run}: its timings are inflated`);
+    busy = idle < QUIET_IDLE_PCT;
+    if (busy) log(`warning: only ${idle}% idle before ${run}: its timings are inflated`);
   };
   const partial: Omit<BenchResults, 'targets'> = {
     date: new Date().toISOString(),
@@ -208,6 +218,7 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
 
   if (options.phases.includes('cluster')) {
     log('cluster cost: 3-master Redis Cluster, 1,000 and 10,000 watched ids...');
+    await quiet('cluster');
     partial.cluster = await runClusterCost({
       masters: 3,
       sizes: [1000, HEADLINE_WATCHED],

@@ -24,6 +24,8 @@ export interface MachineInfo {
   idleCpuPctAtStart: number;
   /** Share of CPU time idle just before each timed run (after waiting for quiet), %. */
   idlePctBeforeRun: Record<string, number>;
+  /** The 1-minute load average when each timed run was about to start (before the quiet wait). */
+  loadAvgBeforeRun: Record<string, number>;
 }
 
 /** The latency figures of one system at the headline size. */
