@@ -15,6 +15,12 @@ export interface ScaleMeasure {
   subscribeMs: number;
   /** `pubsub_channels` on the server once subscribed (this library: should equal `watched`). */
   serverChannels: number;
+  /**
+   * Errors the system reported while subscribing (this library's `errors$`, e.g. re-reads that timed out
+   * after `commandTimeout` and were retried): 0 on a machine that is not starved of CPU. When not 0, the
+   * heap and idle figures of the row may include the retries.
+   */
+  subscribeErrors: number;
   /** Redis CPU spent while subscribing, ms. */
   subscribeRedisCpuMs: number;
   /** Redis memory per watched id: `used_memory` after subscribing minus before, / watched, bytes. */
@@ -76,13 +82,13 @@ export async function runScale(
     await spawn('task');
     await worker.call('finishAll', undefined);
     const heapBeforeTasks = await worker.call('heap', undefined);
-    await spawn('task');
+    const errorsBefore = (await spawn('task')).errorsSeen;
     const heapTasks = await worker.call('heap', undefined);
     await worker.call('finishAll', undefined);
     const heapBeforeFull = await worker.call('heap', undefined);
 
     const beforeSubscribe = await rig.info.snapshot();
-    const { watchMs } = await spawn('full');
+    const { watchMs, errorsSeen } = await spawn('full');
     const afterSubscribe = await rig.info.snapshot();
     const heapFull = await worker.call('heap', undefined);
 
@@ -111,6 +117,7 @@ export async function runScale(
       watched,
       subscribeMs: round3(watchMs),
       serverChannels: afterSubscribe.pubsubChannels,
+      subscribeErrors: errorsSeen - errorsBefore,
       subscribeRedisCpuMs: round3(RedisInfo.delta(beforeSubscribe, afterSubscribe).cpuMs),
       redisBytesPerWatch: perId(beforeSubscribe.usedMemory, afterSubscribe.usedMemory),
       heapBytesPerWatch: full - task,

@@ -22,6 +22,7 @@ export async function baselineSystem(port: number, prefix: string): Promise<Work
     get watchedIds() {
       return watcher.watchedIds;
     },
+    errorsSeen: 0,
     cut(id, style) {
       const abort$ = watcher.abort$(id);
       return style === 'complete'

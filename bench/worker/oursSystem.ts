@@ -37,11 +37,18 @@ export async function oursSystem({
   const backend = new RedisBackend({ client, prefix });
   const abortable = new Abortable({ backend });
   await backend.ready();
+  let errorsSeen = 0;
+  const errors = backend.errors$.subscribe(() => {
+    errorsSeen++;
+  });
   let watchesStarted = 0;
   return {
     name: 'ours',
     get watchedIds() {
       return backend.watchedIds;
+    },
+    get errorsSeen() {
+      return errorsSeen;
     },
     cut(id, style) {
       watchesStarted++;
@@ -55,13 +62,14 @@ export async function oursSystem({
       if (cluster) return;
       await withTimeout(
         (async () => {
-          while (counter.reads < watchesStarted) await sleep(1);
+          while (counter.reads < watchesStarted + errorsSeen) await sleep(1);
         })(),
         timeoutMs,
         'waiting for subscriptions and re-reads',
       );
     },
     async close() {
+      errors.unsubscribe();
       await abortable.close();
       client.disconnect();
     },

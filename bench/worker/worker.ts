@@ -81,18 +81,23 @@ const api = {
 
   /**
    * Starts `count` tasks and waits until all are watched for sure.
-   * @returns how long that took from the first start, in ms, and the ids watched.
+   * @returns how long that took from the first start, in ms, the ids watched, and the errors the system
+   *   reported so far.
    */
   async spawn(arg: {
     count: number;
     mode: TaskMode;
     shape: TaskShape;
     timeoutMs: number;
-  }): Promise<{ watchMs: number; watched: number }> {
+  }): Promise<{ watchMs: number; watched: number; errorsSeen: number }> {
     const started = now();
     for (let i = 0; i < arg.count; i++) table().start(arg.mode, arg.shape);
     if (arg.mode !== 'task') await system?.settled(arg.timeoutMs);
-    return { watchMs: now() - started, watched: system?.watchedIds ?? 0 };
+    return {
+      watchMs: now() - started,
+      watched: system?.watchedIds ?? 0,
+      errorsSeen: system?.errorsSeen ?? 0,
+    };
   },
 
   /** Starts (rate > 0) or stops churn: a new task every 1000/rate ms, finishing an old one above `target`. */
