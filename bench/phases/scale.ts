@@ -21,6 +21,8 @@ export interface ScaleMeasure {
    * heap and idle figures of the row may include the retries.
    */
   subscribeErrors: number;
+  /** Whether every re-read was answered within the spawn timeout (false: `subscribeMs` is that timeout). */
+  subscribeSettled: boolean;
   /** Redis CPU spent while subscribing, ms. */
   subscribeRedisCpuMs: number;
   /** Redis memory per watched id: `used_memory` after subscribing minus before, / watched, bytes. */
@@ -88,7 +90,7 @@ export async function runScale(
     const heapBeforeFull = await worker.call('heap', undefined);
 
     const beforeSubscribe = await rig.info.snapshot();
-    const { watchMs, errorsSeen } = await spawn('full');
+    const { watchMs, errorsSeen, settled } = await spawn('full');
     const afterSubscribe = await rig.info.snapshot();
     const heapFull = await worker.call('heap', undefined);
 
@@ -118,6 +120,7 @@ export async function runScale(
       subscribeMs: round3(watchMs),
       serverChannels: afterSubscribe.pubsubChannels,
       subscribeErrors: errorsSeen - errorsBefore,
+      subscribeSettled: settled,
       subscribeRedisCpuMs: round3(RedisInfo.delta(beforeSubscribe, afterSubscribe).cpuMs),
       redisBytesPerWatch: perId(beforeSubscribe.usedMemory, afterSubscribe.usedMemory),
       heapBytesPerWatch: full - task,

@@ -24,11 +24,13 @@ export interface WorkerSystem {
   watch(id: string): Observable<unknown>;
   /**
    * Resolves once every id watched so far is watched for sure: for this library, its SUBSCRIBE is
-   * confirmed and the re-read that follows has returned (plus one more read per error reported, since the
-   * library retries a read that timed out, whose first reply may still come); for the baseline, a BLPOP
-   * pass covering all of them has been sent. Only meaningful while no abort is in flight.
+   * confirmed and the re-read that follows has been answered (after errors, such as a re-read that timed
+   * out and is retried, also once no read has moved for a second); for the baseline, a BLPOP pass
+   * covering all of them has been sent. Only meaningful while no abort is in flight.
+   * @returns when that happened (shared clock, ms; the last read's answer for this library), or
+   *   undefined when it did not within `timeoutMs` (or cannot tell, on a cluster).
    */
-  settled(timeoutMs: number): Promise<void>;
+  settled(timeoutMs: number): Promise<number | undefined>;
   /** Closes connections. */
   close(): Promise<void>;
 }

@@ -1,9 +1,14 @@
 import type { Redis } from 'ioredis';
+import { now } from '../clock.js';
 
 /** Counts kept by {@link countReads}. */
 export interface ReadCounter {
   /** Keys read: one per GET reply, one per key of an MGET reply. */
   reads: number;
+  /** Read commands (or transactions of reads) sent and not answered yet. */
+  inFlight: number;
+  /** When a read was last sent or answered (shared clock, ms; 0 before the first). */
+  lastActivityAt: number;
 }
 
 type SendCommand = Redis['sendCommand'];
@@ -24,7 +29,7 @@ const keysRead = (command: Command): number =>
  *
  * @example
  * ```ts
- * const counter = { reads: 0 };
+ * const counter = { reads: 0, inFlight: 0, lastActivityAt: 0 };
  * const client = new Redis(port);
  * countReads(client, counter);
  * const backend = new RedisBackend({ client });
@@ -37,11 +42,18 @@ export function countReads(client: Redis, counter: ReadCounter): void {
   /** Keys read by the GETs queued in the transaction being sent, counted at its EXEC. */
   let inTransaction = 0;
   const countOnReply = (command: Command, keys: number): void => {
+    counter.inFlight++;
+    counter.lastActivityAt = now();
     command.promise.then(
       () => {
         counter.reads += keys;
+        counter.inFlight--;
+        counter.lastActivityAt = now();
       },
-      () => {},
+      () => {
+        counter.inFlight--;
+        counter.lastActivityAt = now();
+      },
     );
   };
   const count = (command: Command): void => {

@@ -1,8 +1,11 @@
 import { Cluster, Redis } from 'ioredis';
-import { sleep, withTimeout } from '../clock.js';
+import { now, sleep } from '../clock.js';
 import { loadLibrary } from '../library.js';
 import { countReads, type ReadCounter } from './countReads.js';
 import type { WorkerSystem } from './WorkerSystem.js';
+
+/** After errors, how long no read may move before the re-reads count as done, ms. */
+const QUIET_MS = 1000;
 
 /** Where {@link oursSystem} connects. */
 export interface OursSystemOptions {
@@ -29,7 +32,7 @@ export async function oursSystem({
   cluster = false,
 }: OursSystemOptions): Promise<WorkerSystem> {
   const { Abortable, RedisBackend } = await loadLibrary();
-  const counter: ReadCounter = { reads: 0 };
+  const counter: ReadCounter = { reads: 0, inFlight: 0, lastActivityAt: 0 };
   const client = cluster
     ? new Cluster([{ host: '127.0.0.1', port }])
     : new Redis({ host: '127.0.0.1', port });
@@ -59,14 +62,19 @@ export async function oursSystem({
       return backend.watch(id);
     },
     async settled(timeoutMs) {
-      if (cluster) return;
-      await withTimeout(
-        (async () => {
-          while (counter.reads < watchesStarted + errorsSeen) await sleep(1);
-        })(),
-        timeoutMs,
-        'waiting for subscriptions and re-reads',
-      );
+      if (cluster) return undefined;
+      // Every re-read answered. When the library reported errors (a re-read that timed out is retried,
+      // while the first may still be answered), also wait until no read has moved for QUIET_MS, and
+      // report the last answer's time rather than the end of that wait.
+      const deadline = now() + timeoutMs;
+      const done = () =>
+        counter.reads >= watchesStarted &&
+        (errorsSeen === 0 || (counter.inFlight === 0 && now() - counter.lastActivityAt >= QUIET_MS));
+      while (!done()) {
+        if (now() > deadline) return undefined;
+        await sleep(1);
+      }
+      return counter.lastActivityAt;
     },
     async close() {
       errors.unsubscribe();
