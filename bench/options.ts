@@ -53,7 +53,16 @@ export interface BenchOptions {
 }
 
 /** The parts of a run. */
-export type Phase = 'skip' | 'scale' | 'latency' | 'interleaved' | 'throughput' | 'notify-cost' | 'cluster';
+export type Phase =
+  | 'skip'
+  | 'scale'
+  | 'latency'
+  | 'interleaved'
+  | 'throughput'
+  | 'notify-cost'
+  | 'cluster'
+  | 'bullmq'
+  | 'isolation';
 const PHASES: readonly Phase[] = [
   'skip',
   'scale',
@@ -62,6 +71,8 @@ const PHASES: readonly Phase[] = [
   'throughput',
   'notify-cost',
   'cluster',
+  'bullmq',
+  'isolation',
 ];
 
 const USAGE = `npm run bench -- [options]
@@ -76,7 +87,7 @@ const USAGE = `npm run bench -- [options]
   --repetitions 3            repetitions of the interleaved run (fresh processes each)
   --throughput 40000         watched ids in the throughput run (two workers)
   --only latency,scale       run only these phases (skip, scale, latency, interleaved, throughput,
-                             notify-cost, cluster)
+                             notify-cost, cluster, bullmq, isolation)
   --profile                  CPU-profile the throughput workers (bench/results/profiles)
   --source                   run src/ through tsx instead of a tsc build (adds keepNames overhead)
   --library path/index.js    measure an already built copy of the library (e.g. a patched build)

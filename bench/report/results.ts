@@ -1,6 +1,7 @@
 import type { BenchOptions } from '../options.js';
 import type { ClusterCostRun } from '../phases/clusterCost.js';
 import type { InterleavedRun } from '../phases/interleaved.js';
+import type { IsolationRun } from '../phases/isolation.js';
 import type { LatencyRun } from '../phases/latency.js';
 import type { NotifyCostRun } from '../phases/notifyCost.js';
 import type { ScaleMeasure } from '../phases/scale.js';
@@ -47,6 +48,8 @@ export interface TargetCheck {
 
 /** Everything `bench/results/latest.json` holds. */
 export interface BenchResults {
+  /** The isolation phase: hard-stop time and per-task overhead of isolated actors. */
+  isolation?: IsolationRun;
   date: string;
   durationSec: number;
   /** How the library under test was run. */

@@ -38,6 +38,7 @@ import type { Broker, Delivery } from './Broker.js';
 import { AbortCheckError } from './errors/AbortCheckError.js';
 import { WorkerStoppedError } from './errors/WorkerStoppedError.js';
 import { isAbortable, skipsMessage } from './isAbortable.js';
+import { IsolatePools } from './isolation/IsolatePools.js';
 import type { Message } from './Message.js';
 import type { Middleware } from './Middleware.js';
 import { runTask, type TaskOutcome } from './runTask.js';
@@ -169,6 +170,8 @@ export class Worker {
   #middleware: Middleware[] = [];
   #subscription: Subscription | undefined;
   #stopped: Promise<void> | undefined;
+  /** The threads and processes of isolated actors; closed (all terminated) when `stop()` settles. */
+  readonly #isolates: IsolatePools;
 
   /**
    * @param broker - the broker to consume from (its actors and middleware are used).
@@ -218,6 +221,7 @@ export class Worker {
     }
     this.#scheduler = scheduler;
     this.#free$ = new BehaviorSubject(this.concurrency);
+    this.#isolates = new IsolatePools(this.concurrency);
     this.events$ = this.#events.asObservable();
   }
 
@@ -281,7 +285,8 @@ export class Worker {
    * Stops gracefully: takes no more messages, returns the received ones that have not started, lets
    * running tasks finish within `timeout`, then stops the rest (their `signal` aborts with a
    * {@link WorkerStoppedError}) and returns their messages to the queue. Resolves when every message is
-   * settled; `events$` completes then. Idempotent.
+   * settled (and every thread or process of an isolated actor has exited); `events$` completes then.
+   * Idempotent.
    *
    * @example
    * ```ts
@@ -306,7 +311,11 @@ export class Worker {
     }
     this.#state = 'stopping';
     this.#receiving.abort(new WorkerStoppedError('The worker is stopping'));
-    const done$ = this.#done$.pipe(first());
+    // Settled: then the isolates of isolated actors are terminated (idempotent) before stop() resolves.
+    const done$ = this.#done$.pipe(
+      first(),
+      mergeMap(() => this.#isolates.close()),
+    );
     this.#stopped = firstValueFrom(
       race(
         done$,
@@ -429,7 +438,7 @@ export class Worker {
       task: (context) =>
         this.#middleware.reduceRight<Observable<unknown>>(
           (task$, middleware) => middleware.wrapTask?.(task$, context) ?? task$,
-          actor.process(message, context),
+          this.#isolates.process(actor, message, context),
         ),
       abort$: abortable === undefined ? NEVER : abortable.abort$(message.messageId),
       stop$: this.#hardStop$,
