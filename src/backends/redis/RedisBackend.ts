@@ -1,15 +1,17 @@
 import type { Cluster } from 'ioredis';
-import { type Observable, Subject } from 'rxjs';
+import { type Observable, Subject, type Unsubscribable } from 'rxjs';
 import type { AbortEvent } from '../../core/AbortEvent.js';
 import { BackendClosedError } from '../../core/errors/BackendClosedError.js';
 import { validateOptions } from '../../core/validate.js';
+import { type DirectWatchBackend, type WatchSink, watchInto } from '../../core/watchSink.js';
 import type { EventBackend } from '../EventBackend.js';
 import { ClusterKeyspaceSubscriber } from './ClusterKeyspaceSubscriber.js';
 import { CommandRunner } from './CommandRunner.js';
 import { KeyspaceSubscriber, type SubscriberConnection } from './KeyspaceSubscriber.js';
 import { keyspaceChannel, markKey } from './keys.js';
 import { loadIoredis } from './loadIoredis.js';
-import { decodeMark, encodeMark } from './markValue.js';
+import { MarkWriter } from './MarkWriter.js';
+import { decodeMark, decodePublishedMark } from './markValue.js';
 import { NotificationGuard } from './NotificationGuard.js';
 import {
   type RedisBackendOptions,
@@ -17,7 +19,7 @@ import {
   type ResolvedRedisBackendOptions,
   resolveRedisBackendOptions,
 } from './RedisBackendOptions.js';
-import { groupBySlot, isCluster, nodeProbeTag } from './slotGroups.js';
+import { isCluster, nodeProbeTag } from './slotGroups.js';
 import type { RedisClient } from './types.js';
 import { WatchTable } from './WatchTable.js';
 
@@ -51,7 +53,7 @@ export type { RedisBackendOptions, RedisBackendUrlOptions } from './RedisBackend
  * abortable.abort$('job-1').subscribe(() => console.log('job-1 aborted'));
  * ```
  */
-export class RedisBackend implements EventBackend {
+export class RedisBackend implements EventBackend, DirectWatchBackend {
   /** The key namespace. */
   readonly prefix: string;
   readonly #options: ResolvedRedisBackendOptions;
@@ -62,7 +64,8 @@ export class RedisBackend implements EventBackend {
   readonly #keyPrefix: string;
   readonly #commands: CommandRunner;
   readonly #guard: NotificationGuard;
-  readonly #watches: WatchTable;
+  readonly #watches: WatchTable<AbortEvent>;
+  readonly #writer: MarkWriter;
   readonly #errors = new Subject<unknown>();
   #subscriber: KeyspaceSubscriber | ClusterKeyspaceSubscriber | undefined;
   #closed = false;
@@ -98,14 +101,28 @@ export class RedisBackend implements EventBackend {
       db: this.#db,
       keyPrefix: this.#keyPrefix,
     });
-    this.#watches = new WatchTable({
+    // Every channel of ours starts with this; the id follows (one string per watched id, no key stored).
+    const channelBase = keyspaceChannel(this.#db, this.#keyPrefix + this.#key(''));
+    const channelOf = (id: string): string => channelBase + id;
+    this.#watches = new WatchTable<AbortEvent>({
       client,
       cluster: this.#cluster !== undefined,
       commands: this.#commands,
       keyOf: (id) => this.#key(id),
-      channelOf: (key) => keyspaceChannel(this.#db, this.#keyPrefix + key),
+      channelOf,
+      idOf: (channel) => channel.slice(channelBase.length),
+      decode: decodeMark,
+      decodePublished: decodePublishedMark,
       subscriber: () => this.#subscriberFor(),
       report: (error) => this.#errors.next(error),
+    });
+    this.#writer = new MarkWriter({
+      client,
+      cluster: this.#cluster !== undefined,
+      commands: this.#commands,
+      keyOf: (id) => this.#key(id),
+      fullKeyOf: (id) => this.#keyPrefix + this.#key(id),
+      channelOf,
     });
   }
 
@@ -148,27 +165,7 @@ export class RedisBackend implements EventBackend {
 
   mark(events: readonly AbortEvent[], abortTtl: number): Promise<void> {
     if (this.#closed) return Promise.reject(new BackendClosedError('redis'));
-    const [first] = events;
-    if (first === undefined) return Promise.resolve();
-    if (events.length === 1) {
-      return this.#commands
-        .run('SET', () => this.#client.set(this.#key(first.id), encodeMark(first), 'PX', abortTtl))
-        .then(() => undefined);
-    }
-    const groups =
-      this.#cluster === undefined ? [events] : groupBySlot(events, (id) => this.#keyPrefix + this.#key(id));
-    return this.#commands.run('MULTI/SET', async () => {
-      await Promise.all(
-        groups.map(async (group) => {
-          const multi = this.#client.multi();
-          for (const event of group) multi.set(this.#key(event.id), encodeMark(event), 'PX', abortTtl);
-          const results = await multi.exec();
-          if (results === null) throw new Error('The MULTI transaction was discarded');
-          const failed = results.find(([error]) => error !== null);
-          if (failed !== undefined) throw failed[0];
-        }),
-      );
-    });
+    return this.#writer.write(events, abortTtl);
   }
 
   read(id: string): Promise<AbortEvent | null> {
@@ -180,6 +177,11 @@ export class RedisBackend implements EventBackend {
 
   watch(id: string): Observable<AbortEvent> {
     return this.#watches.watch(id);
+  }
+
+  /** The watch of `abort$` and the cut operators, without an intermediate Observable (see {@link watchInto}). */
+  [watchInto](id: string, sink: WatchSink): Unsubscribable | undefined {
+    return this.#watches.attach(id, sink);
   }
 
   close(): Promise<void> {
@@ -208,6 +210,7 @@ export class RedisBackend implements EventBackend {
       const cluster = this.#cluster;
       this.#subscriber = new ClusterKeyspaceSubscriber({
         cluster,
+        listener: this.#watches,
         prepare: (subscriber, master) =>
           this.#guard.ensure(subscriber, master, nodeProbeTag(cluster, master)),
         report,
@@ -223,6 +226,7 @@ export class RedisBackend implements EventBackend {
       }) as unknown as SubscriberConnection;
       this.#subscriber = new KeyspaceSubscriber({
         connection,
+        listener: this.#watches,
         prepare: (subscriber) => this.#guard.ensure(subscriber, client, ''),
         checkInterval,
         report,

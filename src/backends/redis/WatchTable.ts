@@ -1,157 +1,292 @@
 import type { Cluster } from 'ioredis';
-import { Observable, Subject, type Subscriber } from 'rxjs';
-import type { AbortEvent } from '../../core/AbortEvent.js';
+import { Observable, type Unsubscribable } from 'rxjs';
 import { BackendClosedError } from '../../core/errors/BackendClosedError.js';
+import type { WatchSink } from '../../core/watchSink.js';
 import type { CommandRunner } from './CommandRunner.js';
-import type { ChannelHandler } from './KeyspaceSubscriber.js';
-import { decodeMark } from './markValue.js';
+import type { ChannelListener } from './KeyspaceSubscriber.js';
+import { isPublishedValue } from './markValue.js';
 import { isPermissionError } from './replyErrors.js';
 import type { RedisClient } from './types.js';
 
-/** What the table needs of a subscriber: one handler per channel, added and removed. */
+/** What the table needs of a subscriber: channels added and removed (it is the subscriber's listener). */
 export interface ChannelSubscriber {
-  add(channel: string, handler: ChannelHandler): void;
+  add(channel: string): void;
   remove(channel: string): void;
 }
 
 /** Options of {@link WatchTable}. */
-export interface WatchTableOptions {
+export interface WatchTableOptions<T> {
   /** The user's client, for the reads. */
   readonly client: RedisClient | Cluster;
   /** Whether `client` is a cluster (one GET per key instead of a MULTI). */
   readonly cluster: boolean;
   /** Bounded commands on `client`. */
   readonly commands: CommandRunner;
-  /** The mark key of an id. */
+  /** The watched key of an id (as the client names it, without its `keyPrefix`). */
   keyOf(id: string): string;
-  /** The keyspace channel of a mark key. */
-  channelOf(key: string): string;
+  /** The keyspace channel of an id's key (the full key name, with the client's `keyPrefix`). */
+  channelOf(id: string): string;
+  /** The id of a channel that {@link WatchTableOptions.channelOf} made. */
+  idOf(channel: string): string;
+  /** Turns a stored value into what watchers get; `null` when there is nothing (no key). */
+  decode(id: string, value: string | null): T | null;
+  /**
+   * Turns a value published on the channel into what watchers get, or `undefined` when the message is not
+   * a well-formed value (then the key is read instead, and what is stored decides).
+   */
+  decodePublished(id: string, message: string): T | undefined;
   /** The subscriber, created on the first watch. */
   subscriber(): ChannelSubscriber;
   /** Non-fatal errors (a failed read that is retried). */
   report(error: unknown): void;
 }
 
-interface WatchEntry {
-  readonly id: string;
-  readonly key: string;
-  readonly channel: string;
-  readonly subject: Subject<AbortEvent>;
-  confirmed: boolean;
-}
-
 /** A GET's outcome: its error, or null and the value. */
 type ReadReply = [error: unknown, value: string | null];
 
-/** A read of a watched id's mark, waiting for the end of the tick. */
-interface PendingRead {
-  readonly entry: WatchEntry;
-  readonly target: Subject<AbortEvent> | Subscriber<AbortEvent>;
+/** A read of a watched key, waiting for the end of the tick. */
+interface PendingRead<T> {
+  readonly record: WatchRecord<T>;
+  /** The one watcher to hand the value to (a late joiner); `undefined`: every watcher. */
+  readonly target: WatchSink<T> | undefined;
   readonly attempt: number;
+  /** Set when a published value made this read redundant before it was sent. */
+  cancelled: boolean;
 }
 
 /** The most keys read in one MULTI. */
 const MAX_READ_BATCH = 1000;
 
 /**
- * The watched ids of a {@link RedisBackend}: one entry per id, shared by all its watchers, with one channel
- * on the subscriber, released with the last watcher. An entry reads its key whenever its subscription is
- * confirmed (first, and again after every reconnect) and on every `set` event, so a mark written before,
- * during or after the watch is delivered.
+ * One watched key: its channel and its watchers, and nothing per watcher but the sink itself for the first
+ * one. The record is also the first watcher's teardown (`unsubscribe()` releases it), so a key with one
+ * watcher (a running task) costs this object and its map slots, with no closures and no `Subject`.
+ */
+class WatchRecord<T> implements Unsubscribable {
+  readonly table: WatchTable<T>;
+  readonly channel: string;
+  /** The watcher whose teardown is this record. */
+  first: WatchSink<T> | undefined;
+  /** Further watchers, each with its own link as teardown. */
+  more: WatchLink<T>[] | undefined;
+  /** Whether the subscription was confirmed once (a late joiner then reads for itself). */
+  confirmed = false;
+  /** The read for every watcher queued in this tick, if any: a published value cancels it. */
+  queued: PendingRead<T> | undefined;
+  /** The last published value handed on: a copy of it (every master relays a cluster PUBLISH) is dropped. */
+  lastPublished: string | undefined;
+
+  constructor(table: WatchTable<T>, channel: string, first: WatchSink<T>) {
+    this.table = table;
+    this.channel = channel;
+    this.first = first;
+  }
+
+  /** Whether anyone still watches. */
+  get watched(): boolean {
+    return this.first !== undefined || (this.more !== undefined && this.more.length > 0);
+  }
+
+  /** The first watcher leaves. */
+  unsubscribe(): void {
+    if (this.first === undefined) return;
+    this.first = undefined;
+    this.table.release(this);
+  }
+
+  /** Hands `value` to every watcher (or to `target` alone). */
+  deliver(value: T, target: WatchSink<T> | undefined): void {
+    if (target !== undefined) {
+      if (!target.closed) target.next(value);
+      return;
+    }
+    const { first, more } = this;
+    if (more === undefined || more.length === 0) {
+      if (first !== undefined && !first.closed) first.next(value);
+      return;
+    }
+    // A watcher may leave (or another join) while it is told: tell the ones present now.
+    const sinks = more.map((link) => link.sink);
+    if (first !== undefined) sinks.unshift(first);
+    for (const sink of sinks) if (!sink.closed) sink.next(value);
+  }
+
+  /** Errors every watcher. */
+  fail(error: unknown): void {
+    const sinks = (this.more ?? []).map((link) => link.sink);
+    if (this.first !== undefined) sinks.unshift(this.first);
+    for (const sink of sinks) sink.error(error);
+  }
+}
+
+/** The teardown of a second or later watcher of a key. */
+class WatchLink<T> implements Unsubscribable {
+  readonly record: WatchRecord<T>;
+  readonly sink: WatchSink<T>;
+
+  constructor(record: WatchRecord<T>, sink: WatchSink<T>) {
+    this.record = record;
+    this.sink = sink;
+  }
+
+  unsubscribe(): void {
+    const more = this.record.more;
+    const index = more === undefined ? -1 : more.indexOf(this);
+    if (index < 0 || more === undefined) return;
+    more.splice(index, 1);
+    this.record.table.release(this.record);
+  }
+}
+
+/**
+ * The watched keys of a {@link RedisBackend}: one compact record per key, found by its keyspace channel
+ * (the one map key), shared by all its watchers, with one channel on the subscriber, released with the
+ * last watcher. The table is the subscriber's single {@link ChannelListener}.
+ *
+ * A record reads its key whenever its subscription is confirmed (first, and again after every reconnect)
+ * and on every `set` event, so a value written before, during or after the watch is delivered. A value
+ * published on the channel with the write (`abort()` does, see `MarkWriter`) is handed on at once and
+ * cancels the read its `set` event queued in the same tick: one hop instead of two. A published message
+ * that does not decode is treated as a `set` event (the key is read), so a stray publish can neither
+ * trigger nor suppress an abort.
  *
  * Reads requested in the same tick are sent together (one MULTI of GETs per {@link MAX_READ_BATCH} keys;
  * one GET per key on a cluster, whose keys rarely share a slot), so a burst of keyspace events or of
  * confirmed subscriptions costs one socket write instead of one per id (bench/README.md, throughput).
  */
-export class WatchTable {
-  readonly #options: WatchTableOptions;
-  readonly #entries = new Map<string, WatchEntry>();
+export class WatchTable<T> implements ChannelListener {
+  readonly #options: WatchTableOptions<T>;
+  readonly #records = new Map<string, WatchRecord<T>>();
   /** Reads requested in this tick, sent together at its end. */
-  #reads: PendingRead[] = [];
+  #reads: PendingRead<T>[] = [];
   #closed = false;
 
-  constructor(options: WatchTableOptions) {
+  constructor(options: WatchTableOptions<T>) {
     this.#options = options;
   }
 
-  /** Ids watched right now. */
+  /** Keys watched right now. */
   get size(): number {
-    return this.#entries.size;
+    return this.#records.size;
   }
 
-  /** Observes the marks of `id` (see {@link EventBackend.watch}). */
-  watch(id: string): Observable<AbortEvent> {
-    return new Observable<AbortEvent>((subscriber) => {
-      if (this.#closed) {
-        subscriber.error(new BackendClosedError('redis'));
-        return;
-      }
-      let entry = this.#entries.get(id);
-      const joined = entry !== undefined;
-      if (entry === undefined) {
-        const key = this.#options.keyOf(id);
-        entry = { id, key, channel: this.#options.channelOf(key), subject: new Subject(), confirmed: false };
-        this.#entries.set(id, entry);
-      }
-      const watched = entry;
-      const inner = watched.subject.subscribe(subscriber);
-      if (!joined) this.#options.subscriber().add(watched.channel, this.#handlerFor(watched));
-      else if (watched.confirmed) this.#refresh(watched, subscriber);
-      return () => {
-        inner.unsubscribe();
-        if (!watched.subject.observed) this.#drop(watched);
-      };
-    });
+  /** Observes the values of `id`'s key (see {@link EventBackend.watch}). */
+  watch(id: string): Observable<T> {
+    return new Observable<T>((subscriber) => this.attach(id, subscriber));
+  }
+
+  /**
+   * Watches `id`'s key into `sink`.
+   * @returns the teardown that releases this watcher (nothing when the table is closed).
+   */
+  attach(id: string, sink: WatchSink<T>): Unsubscribable | undefined {
+    if (this.#closed) {
+      sink.error(new BackendClosedError('redis'));
+      return undefined;
+    }
+    const channel = this.#options.channelOf(id);
+    const record = this.#records.get(channel);
+    if (record === undefined) {
+      const created = new WatchRecord(this, channel, sink);
+      this.#records.set(channel, created);
+      this.#options.subscriber().add(channel);
+      return created;
+    }
+    let teardown: Unsubscribable = record;
+    if (record.first === undefined) record.first = sink;
+    else {
+      const link = new WatchLink(record, sink);
+      if (record.more === undefined) record.more = [link];
+      else record.more.push(link);
+      teardown = link;
+    }
+    if (record.confirmed) this.#queueRead(record, sink);
+    return teardown;
+  }
+
+  /** A watcher left `record`: drop it with its last watcher. @internal */
+  release(record: WatchRecord<T>): void {
+    if (record.watched || this.#records.get(record.channel) !== record) return;
+    this.#records.delete(record.channel);
+    if (record.queued !== undefined) record.queued.cancelled = true;
+    if (!this.#closed) this.#options.subscriber().remove(record.channel);
   }
 
   /** Errors every watch with `error` and refuses new ones. */
   close(error: unknown): void {
     this.#closed = true;
-    const entries = [...this.#entries.values()];
-    this.#entries.clear();
-    for (const entry of entries) entry.subject.error(error);
+    const records = [...this.#records.values()];
+    this.#records.clear();
+    for (const record of records) record.fail(error);
   }
 
-  #drop(entry: WatchEntry): void {
-    if (this.#entries.get(entry.id) !== entry) return;
-    this.#entries.delete(entry.id);
-    this.#options.subscriber().remove(entry.channel);
+  message(channel: string, message: string): void {
+    const record = this.#records.get(channel);
+    if (record === undefined) return;
+    if (message === 'set') {
+      this.#queueRead(record, undefined);
+      return;
+    }
+    if (!isPublishedValue(message)) return;
+    const value = this.#options.decodePublished(this.#options.idOf(channel), message);
+    if (value === undefined) {
+      // Not a value of ours: only what is stored counts.
+      this.#queueRead(record, undefined);
+      return;
+    }
+    // The value is the key's state as of its write: a read queued before it (by its own `set`) adds nothing.
+    if (record.queued !== undefined) {
+      record.queued.cancelled = true;
+      record.queued = undefined;
+    }
+    if (record.lastPublished === message) return;
+    record.lastPublished = message;
+    record.deliver(value, undefined);
   }
 
-  #handlerFor(entry: WatchEntry): ChannelHandler {
-    return {
-      event: (name: string) => {
-        if (name === 'set') this.#refresh(entry, entry.subject);
-      },
-      subscribed: () => {
-        entry.confirmed = true;
-        this.#refresh(entry, entry.subject);
-      },
-      error: (error: unknown) => {
-        this.#drop(entry);
-        entry.subject.error(error);
-      },
-    };
+  subscribed(channel: string): void {
+    const record = this.#records.get(channel);
+    if (record === undefined) return;
+    record.confirmed = true;
+    this.#queueRead(record, undefined);
   }
 
-  /** Reads the mark of a watched id and hands a live one to `target`; retries a failed read while watched. */
-  #refresh(entry: WatchEntry, target: Subject<AbortEvent> | Subscriber<AbortEvent>, attempt = 0): void {
-    this.#reads.push({ entry, target, attempt });
+  failed(error: unknown): void {
+    const records = [...this.#records.values()];
+    this.#records.clear();
+    const subscriber = this.#options.subscriber();
+    for (const record of records) subscriber.remove(record.channel);
+    for (const record of records) record.fail(error);
+  }
+
+  /** Reads the key of a record at the end of the tick and hands a value to `target` (or every watcher). */
+  #queueRead(record: WatchRecord<T>, target: WatchSink<T> | undefined, attempt = 0): void {
+    if (target === undefined && record.queued !== undefined) return;
+    const read: PendingRead<T> = { record, target, attempt, cancelled: false };
+    if (target === undefined) record.queued = read;
+    this.#reads.push(read);
     if (this.#reads.length > 1) return;
-    queueMicrotask(() => {
-      const reads = this.#reads;
-      this.#reads = [];
-      if (this.#closed) return;
-      for (let start = 0; start < reads.length; start += MAX_READ_BATCH) {
-        this.#readBatch(reads.slice(start, start + MAX_READ_BATCH));
-      }
-    });
+    queueMicrotask(this.#flushReads);
   }
 
-  /** Sends one batch of reads and hands each live mark on; a read that failed is retried on its own. */
-  #readBatch(reads: readonly PendingRead[]): void {
-    const { client, commands } = this.#options;
-    const keys = reads.map(({ entry }) => entry.key);
+  readonly #flushReads = (): void => {
+    const queued = this.#reads;
+    this.#reads = [];
+    const reads: PendingRead<T>[] = [];
+    for (const read of queued) {
+      if (read.record.queued === read) read.record.queued = undefined;
+      if (!read.cancelled) reads.push(read);
+    }
+    if (this.#closed) return;
+    for (let start = 0; start < reads.length; start += MAX_READ_BATCH) {
+      this.#readBatch(reads.slice(start, start + MAX_READ_BATCH));
+    }
+  };
+
+  /** Sends one batch of reads and hands each value on; a read that failed is retried on its own. */
+  #readBatch(reads: readonly PendingRead<T>[]): void {
+    const { client, commands, keyOf, idOf } = this.#options;
+    const keys = reads.map(({ record }) => keyOf(idOf(record.channel)));
     const replies: Promise<ReadReply[]> =
       this.#options.cluster || keys.length === 1
         ? Promise.all(
@@ -174,22 +309,29 @@ export class WatchTable {
           this.#readFailed(read, error);
           continue;
         }
-        const event = decodeMark(read.entry.id, value);
-        if (event !== null && !read.target.closed) read.target.next(event);
+        const decoded = this.#options.decode(idOf(read.record.channel), value);
+        if (decoded !== null) read.record.deliver(decoded, read.target);
       }
     });
   }
 
-  #readFailed({ entry, target, attempt }: PendingRead, error: unknown): void {
+  #readFailed({ record, target, attempt }: PendingRead<T>, error: unknown): void {
     this.#options.report(error);
-    if (this.#entries.get(entry.id) !== entry || target.closed) return;
+    if (this.#records.get(record.channel) !== record || target?.closed === true) return;
     if (isPermissionError(error)) {
       // The watch can never read its key (the ACL lacks +get): say so rather than wait silently.
-      this.#handlerFor(entry).error(error);
+      this.#records.delete(record.channel);
+      this.#options.subscriber().remove(record.channel);
+      record.fail(error);
       return;
     }
     if (attempt >= 8) return;
-    setTimeout(() => this.#refresh(entry, target, attempt + 1), Math.min(100 * 2 ** attempt, 5000)).unref();
+    setTimeout(
+      () => {
+        if (this.#records.get(record.channel) === record) this.#queueRead(record, target, attempt + 1);
+      },
+      Math.min(100 * 2 ** attempt, 5000),
+    ).unref();
   }
 
   /**
