@@ -110,6 +110,11 @@ export class ClusterKeyspaceSubscriber {
       message: (channel, message) => {
         if (this.#watched.has(channel)) listener.message(channel, message);
       },
+      // Only the master that owns the key sends its `set`, so only its copy of a value reaches here: the
+      // other masters' copies of the same PUBLISH (Cluster relays it to every node) arrive without one.
+      value: (channel, message) => {
+        if (this.#watched.has(channel)) listener.value(channel, message);
+      },
       subscribed: (channel) => this.#confirmed(channel, key),
       failed: (error) => {
         if (this.#watched.size === 0) return;

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ChannelRegistry } from './ChannelRegistry.js';
 import { NotificationsDisabledError } from './errors/NotificationsDisabledError.js';
+import { isPublishedValue } from './markValue.js';
 
 /** The few commands a subscriber connection needs: its own connection, from `client.duplicate()`. */
 export type SubscriberConnection = Pick<
@@ -13,11 +14,15 @@ export type SubscriberConnection = Pick<
  * which finds its own record by channel name.
  */
 export interface ChannelListener {
-  /**
-   * A message arrived on a watched channel: a keyspace event name (`set`, `del`, `expired`, ...) or a mark
-   * value published with the write (see `MarkWriter`).
-   */
+  /** A keyspace event (`set`, `del`, `expired`, ...) arrived on a watched channel. */
   message(channel: string, message: string): void;
+  /**
+   * A value was published on a watched channel right behind its own `set` event, on this connection (as
+   * `MarkWriter` writes them, in one MULTI): it is the key's value as of that `set`, so it may stand in for
+   * the read the `set` asked for. A published value without its `set` (relayed by another cluster master,
+   * or published by someone else while notifications are off) never reaches the listener.
+   */
+  value(channel: string, message: string): void;
   /** The subscription of `channel` is confirmed, first or again after a reconnect: re-read the key now. */
   subscribed(channel: string): void;
   /** No channel can be watched any more (e.g. notifications are off and cannot be turned on). */
@@ -68,6 +73,8 @@ export class KeyspaceSubscriber {
   readonly #listener: ChannelListener;
   readonly #probes = new Map<string, () => void>();
   #state: State = 'idle';
+  /** The channel whose `set` event is the latest message on this connection (then its value may follow). */
+  #afterSet: string | undefined;
   #epoch = 0;
   #flushQueued = false;
   #retry: NodeJS.Timeout | undefined;
@@ -194,6 +201,14 @@ export class KeyspaceSubscriber {
   }
 
   readonly #onMessage = (channel: string, message: string): void => {
+    const afterSet = this.#afterSet === channel;
+    if (isPublishedValue(message)) {
+      this.#afterSet = undefined;
+      if (afterSet) this.#listener.value(channel, message);
+      return;
+    }
+    // `SET ... PX` also sends `expire` when the `g` flag is on: the value still follows its `set`.
+    this.#afterSet = message === 'set' || (afterSet && message === 'expire') ? channel : undefined;
     const probe = this.#probes.get(channel);
     if (probe !== undefined) probe();
     else this.#listener.message(channel, message);
@@ -201,6 +216,7 @@ export class KeyspaceSubscriber {
 
   readonly #onClose = (): void => {
     if (this.#state === 'online') this.#state = 'connecting';
+    this.#afterSet = undefined;
     clearTimeout(this.#check);
     this.#check = undefined;
     this.#epoch++;

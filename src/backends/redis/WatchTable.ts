@@ -4,7 +4,6 @@ import { BackendClosedError } from '../../core/errors/BackendClosedError.js';
 import type { WatchSink } from '../../core/watchSink.js';
 import type { CommandRunner } from './CommandRunner.js';
 import type { ChannelListener } from './KeyspaceSubscriber.js';
-import { isPublishedValue } from './markValue.js';
 import { isPermissionError } from './replyErrors.js';
 import type { RedisClient } from './types.js';
 
@@ -73,8 +72,6 @@ class WatchRecord<T> implements Unsubscribable {
   confirmed = false;
   /** The read for every watcher queued in this tick, if any: a published value cancels it. */
   queued: PendingRead<T> | undefined;
-  /** The last published value handed on: a copy of it (every master relays a cluster PUBLISH) is dropped. */
-  lastPublished: string | undefined;
 
   constructor(table: WatchTable<T>, channel: string, first: WatchSink<T>) {
     this.table = table;
@@ -145,10 +142,10 @@ class WatchLink<T> implements Unsubscribable {
  *
  * A record reads its key whenever its subscription is confirmed (first, and again after every reconnect)
  * and on every `set` event, so a value written before, during or after the watch is delivered. A value
- * published on the channel with the write (`abort()` does, see `MarkWriter`) is handed on at once and
- * cancels the read its `set` event queued in the same tick: one hop instead of two. A published message
- * that does not decode is treated as a `set` event (the key is read), so a stray publish can neither
- * trigger nor suppress an abort.
+ * published right behind its `set` (`abort()` does, see `MarkWriter`) is handed on at once and cancels the
+ * read that `set` queued in the same tick: one hop instead of two. A published message that does not decode
+ * cancels nothing (the key is read), and one without its `set` never arrives here (see
+ * {@link ChannelListener.value}), so a stray publish can neither trigger nor suppress an abort.
  *
  * Reads requested in the same tick are sent together (one MULTI of GETs per {@link MAX_READ_BATCH} keys;
  * one GET per key on a cluster, whose keys rarely share a slot), so a burst of keyspace events or of
@@ -221,26 +218,22 @@ export class WatchTable<T> implements ChannelListener {
   }
 
   message(channel: string, message: string): void {
+    if (message !== 'set') return;
+    const record = this.#records.get(channel);
+    if (record !== undefined) this.#queueRead(record, undefined);
+  }
+
+  value(channel: string, message: string): void {
     const record = this.#records.get(channel);
     if (record === undefined) return;
-    if (message === 'set') {
-      this.#queueRead(record, undefined);
-      return;
-    }
-    if (!isPublishedValue(message)) return;
     const value = this.#options.decodePublished(this.#options.idOf(channel), message);
-    if (value === undefined) {
-      // Not a value of ours: only what is stored counts.
-      this.#queueRead(record, undefined);
-      return;
-    }
-    // The value is the key's state as of its write: a read queued before it (by its own `set`) adds nothing.
+    // Not a value of ours: the read its `set` queued goes ahead, and what is stored decides.
+    if (value === undefined) return;
+    // The value is the key's state as of its `set`: the read that `set` queued adds nothing.
     if (record.queued !== undefined) {
       record.queued.cancelled = true;
       record.queued = undefined;
     }
-    if (record.lastPublished === message) return;
-    record.lastPublished = message;
     record.deliver(value, undefined);
   }
 
