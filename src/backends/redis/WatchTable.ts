@@ -59,7 +59,9 @@ const MAX_READ_BATCH = 1000;
 /**
  * One watched key: its channel and its watchers, and nothing per watcher but the sink itself for the first
  * one. The record is also the first watcher's teardown (`unsubscribe()` releases it), so a key with one
- * watcher (a running task) costs this object and its map slots, with no closures and no `Subject`.
+ * watcher (a running task) costs this object (4 fields) and its map slots, with no closures and no
+ * `Subject`. What is short-lived (a subscription not confirmed yet, a read queued in this tick) is kept in
+ * the table's side collections, not in every record.
  */
 class WatchRecord<T> implements Unsubscribable {
   readonly table: WatchTable<T>;
@@ -68,10 +70,6 @@ class WatchRecord<T> implements Unsubscribable {
   first: WatchSink<T> | undefined;
   /** Further watchers, each with its own link as teardown. */
   more: WatchLink<T>[] | undefined;
-  /** Whether the subscription was confirmed once (a late joiner then reads for itself). */
-  confirmed = false;
-  /** The read for every watcher queued in this tick, if any: a published value cancels it. */
-  queued: PendingRead<T> | undefined;
 
   constructor(table: WatchTable<T>, channel: string, first: WatchSink<T>) {
     this.table = table;
@@ -154,6 +152,10 @@ class WatchLink<T> implements Unsubscribable {
 export class WatchTable<T> implements ChannelListener {
   readonly #options: WatchTableOptions<T>;
   readonly #records = new Map<string, WatchRecord<T>>();
+  /** Records whose subscription was never confirmed yet (a late joiner of a confirmed one reads for itself). */
+  readonly #unconfirmed = new Set<WatchRecord<T>>();
+  /** The read for every watcher of a record queued in this tick: a published value cancels it. */
+  readonly #queued = new Map<WatchRecord<T>, PendingRead<T>>();
   /** Reads requested in this tick, sent together at its end. */
   #reads: PendingRead<T>[] = [];
   #closed = false;
@@ -186,6 +188,7 @@ export class WatchTable<T> implements ChannelListener {
     if (record === undefined) {
       const created = new WatchRecord(this, channel, sink);
       this.#records.set(channel, created);
+      this.#unconfirmed.add(created);
       this.#options.subscriber().add(channel);
       return created;
     }
@@ -197,7 +200,7 @@ export class WatchTable<T> implements ChannelListener {
       else record.more.push(link);
       teardown = link;
     }
-    if (record.confirmed) this.#queueRead(record, sink);
+    if (!this.#unconfirmed.has(record)) this.#queueRead(record, sink);
     return teardown;
   }
 
@@ -205,7 +208,8 @@ export class WatchTable<T> implements ChannelListener {
   release(record: WatchRecord<T>): void {
     if (record.watched || this.#records.get(record.channel) !== record) return;
     this.#records.delete(record.channel);
-    if (record.queued !== undefined) record.queued.cancelled = true;
+    this.#unconfirmed.delete(record);
+    this.#cancelQueued(record);
     if (!this.#closed) this.#options.subscriber().remove(record.channel);
   }
 
@@ -214,6 +218,7 @@ export class WatchTable<T> implements ChannelListener {
     this.#closed = true;
     const records = [...this.#records.values()];
     this.#records.clear();
+    this.#unconfirmed.clear();
     for (const record of records) record.fail(error);
   }
 
@@ -230,33 +235,39 @@ export class WatchTable<T> implements ChannelListener {
     // Not a value of ours: the read its `set` queued goes ahead, and what is stored decides.
     if (value === undefined) return;
     // The value is the key's state as of its `set`: the read that `set` queued adds nothing.
-    if (record.queued !== undefined) {
-      record.queued.cancelled = true;
-      record.queued = undefined;
-    }
+    this.#cancelQueued(record);
     record.deliver(value, undefined);
   }
 
   subscribed(channel: string): void {
     const record = this.#records.get(channel);
     if (record === undefined) return;
-    record.confirmed = true;
+    this.#unconfirmed.delete(record);
     this.#queueRead(record, undefined);
   }
 
   failed(error: unknown): void {
     const records = [...this.#records.values()];
     this.#records.clear();
+    this.#unconfirmed.clear();
     const subscriber = this.#options.subscriber();
     for (const record of records) subscriber.remove(record.channel);
     for (const record of records) record.fail(error);
   }
 
+  /** Drops the read queued for every watcher of `record` in this tick, if any. */
+  #cancelQueued(record: WatchRecord<T>): void {
+    const queued = this.#queued.get(record);
+    if (queued === undefined) return;
+    queued.cancelled = true;
+    this.#queued.delete(record);
+  }
+
   /** Reads the key of a record at the end of the tick and hands a value to `target` (or every watcher). */
   #queueRead(record: WatchRecord<T>, target: WatchSink<T> | undefined, attempt = 0): void {
-    if (target === undefined && record.queued !== undefined) return;
+    if (target === undefined && this.#queued.has(record)) return;
     const read: PendingRead<T> = { record, target, attempt, cancelled: false };
-    if (target === undefined) record.queued = read;
+    if (target === undefined) this.#queued.set(record, read);
     this.#reads.push(read);
     if (this.#reads.length > 1) return;
     queueMicrotask(this.#flushReads);
@@ -265,11 +276,8 @@ export class WatchTable<T> implements ChannelListener {
   readonly #flushReads = (): void => {
     const queued = this.#reads;
     this.#reads = [];
-    const reads: PendingRead<T>[] = [];
-    for (const read of queued) {
-      if (read.record.queued === read) read.record.queued = undefined;
-      if (!read.cancelled) reads.push(read);
-    }
+    this.#queued.clear();
+    const reads = queued.filter((read) => !read.cancelled);
     if (this.#closed) return;
     for (let start = 0; start < reads.length; start += MAX_READ_BATCH) {
       this.#readBatch(reads.slice(start, start + MAX_READ_BATCH));
@@ -314,6 +322,7 @@ export class WatchTable<T> implements ChannelListener {
     if (isPermissionError(error)) {
       // The watch can never read its key (the ACL lacks +get): say so rather than wait silently.
       this.#records.delete(record.channel);
+      this.#unconfirmed.delete(record);
       this.#options.subscriber().remove(record.channel);
       record.fail(error);
       return;
