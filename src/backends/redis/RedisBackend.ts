@@ -30,6 +30,11 @@ export type { RedisBackendOptions, RedisBackendUrlOptions } from './RedisBackend
  * watches are pushed by keyspace notifications on one dedicated subscriber connection, with one exact
  * `SUBSCRIBE __keyspace@<db>__:<key>` per watched id shared by all its watchers and released with the last.
  *
+ * One hop: a mark's `SET` goes with a `PUBLISH` of its value on the same channel, in one `MULTI` (see
+ * `MarkWriter`), so a watcher takes the mark from the message right behind its `set` event instead of
+ * reading it; a mark written by anything else is read with `GET` after its event. Without `+publish` in
+ * the user's ACL the backend notices once and writes marks alone (two hops).
+ *
  * Nothing is lost: a watch reads the key once its subscription is confirmed, and again after every
  * reconnect, so an abort written before, during or after the watch lands. Aborts are pushed, never
  * polled: a backend with nothing watched sends Redis nothing, and one that watches sends only the cheap
