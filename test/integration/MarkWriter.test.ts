@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_PUBLISHED_BATCH } from '../../src/backends/redis/MarkWriter.js';
 import { Abortable, type AbortEvent, RedisBackend } from '../../src/index.js';
 import { type RedisServerHandle, startRedisServer } from '../support/redisServer.js';
 
@@ -121,26 +122,31 @@ describe('MarkWriter: marks published with their SET', () => {
     }
   });
 
-  it('a batch abort publishes every mark: each watcher gets its own, once', async () => {
+  it.each([
+    [MAX_PUBLISHED_BATCH, 'published: no GET', 0],
+    [MAX_PUBLISHED_BATCH + 1, 'a bulk abort, written alone: one batched read', MAX_PUBLISHED_BATCH + 1],
+  ])('a batch of %i ids (%s): each watcher gets its own mark, once', async (count, _how, expectedGets) => {
     const prefix = `mw:${randomUUID().slice(0, 8)}:`;
     const backend = new RedisBackend({ client: server.client(), prefix });
     const abortable = new Abortable({ backend });
     opened.push(abortable);
-    const ids = Array.from({ length: 50 }, (_, i) => `b-${i}`);
+    const ids = Array.from({ length: count }, (_, i) => `b-${i}`);
     const seen = new Map<string, number>();
     for (const id of ids) {
       subscriptions.push(backend.watch(id).subscribe(() => seen.set(id, (seen.get(id) ?? 0) + 1)));
     }
     await backend.ready();
     await until(
-      async () => ((await admin.pubsub('CHANNELS', `__keyspace@0__:${prefix}*`)) as string[]).length === 50,
+      async () =>
+        ((await admin.pubsub('CHANNELS', `__keyspace@0__:${prefix}*`)) as string[]).length === count,
     );
     await sleep(50);
-    const gets = await calls('get');
+    const [gets, publishes] = [await calls('get'), await calls('publish')];
     await abortable.abort(ids, { mode: 'cancel' });
     await until(() => seen.size === ids.length);
     await sleep(50);
-    expect([...seen.values()].every((count) => count === 1)).toBe(true);
-    expect(await calls('get')).toBe(gets);
+    expect([...seen.values()].every((times) => times === 1)).toBe(true);
+    expect(await calls('get')).toBe(gets + expectedGets);
+    expect(await calls('publish')).toBe(publishes + (expectedGets === 0 ? count : 0));
   });
 });

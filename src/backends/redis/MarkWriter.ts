@@ -6,6 +6,14 @@ import { isPermissionError } from './replyErrors.js';
 import { groupBySlot } from './slotGroups.js';
 import type { RedisClient } from './types.js';
 
+/**
+ * The most ids an `abort()` call may carry and still publish its marks. A bulk abort is written without
+ * publishing: its watchers read the marks in one batched MULTI of GETs per tick, which costs less CPU over
+ * all processes than a PUBLISH per id (+15 µs in the client against -6 µs in the worker per abort, in
+ * batches of 500: bench/README.md, "One hop and lean watches").
+ */
+export const MAX_PUBLISHED_BATCH = 16;
+
 /** Options of {@link MarkWriter}. */
 export interface MarkWriterOptions {
   /** The user's client. */
@@ -29,6 +37,7 @@ export interface MarkWriterOptions {
  * MULTI; SET <key> <value> PX <abortTtl>; PUBLISH __keyspace@<db>__:<key> <value>; EXEC
  * ```
  *
+ * (for calls of up to {@link MAX_PUBLISHED_BATCH} ids; larger ones are written without it).
  * The `SET` makes Redis send the keyspace event `set` on that channel, and the `PUBLISH` right behind it
  * sends the value, so a watcher (already subscribed to that channel, no new subscription) gets the mark
  * in the message and needs no `GET`: one hop instead of two. The keyspace notification stays the source of
@@ -59,14 +68,15 @@ export class MarkWriter {
     if (events.length === 0) return Promise.resolve();
     const { cluster, commands, fullKeyOf } = this.#options;
     const groups = cluster && events.length > 1 ? groupBySlot(events, fullKeyOf) : [events];
-    const name = events.length === 1 && !this.#publish ? 'SET' : 'MULTI/SET';
+    const publish = events.length <= MAX_PUBLISHED_BATCH;
+    const name = events.length === 1 && !(publish && this.#publish) ? 'SET' : 'MULTI/SET';
     return commands.run(name, async () => {
-      await Promise.all(groups.map((group) => this.#writeGroup(group, abortTtl)));
+      await Promise.all(groups.map((group) => this.#writeGroup(group, abortTtl, publish)));
     });
   }
 
-  async #writeGroup(group: readonly AbortEvent[], abortTtl: number): Promise<void> {
-    if (this.#publish) {
+  async #writeGroup(group: readonly AbortEvent[], abortTtl: number, publish: boolean): Promise<void> {
+    if (publish && this.#publish) {
       try {
         await this.#send(group, abortTtl, true);
         return;
