@@ -12,6 +12,7 @@ import { now } from './clock.js';
 import { LIBRARY_ENV } from './library.js';
 import { awaitQuiet, describeMachine } from './machine.js';
 import { type BenchOptions, parseBenchOptions } from './options.js';
+import { type BullmqPhase, renderBullmq, runBullmq } from './phases/bullmq.js';
 import { runFloor } from './phases/floor.js';
 import { runLatency } from './phases/latency.js';
 import { runScale } from './phases/scale.js';
@@ -185,6 +186,14 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     });
   }
 
+  if (options.phases.includes('bullmq')) {
+    log(
+      `bullmq: abortJob vs BullMQ's own cross-process cancel, ${Math.min(options.aborts, 200)} aborts each...`,
+    );
+    await quiet('bullmq');
+    Object.assign(partial, { bullmq: await runBullmq(Math.min(options.aborts, 200)) });
+  }
+
   machine.loadAvgAtEnd = loadavg().map((n) => Math.round(n * 100) / 100);
   partial.durationSec = round3((now() - started) / 1000);
   return { ...partial, targets: checkTargets(partial) };
@@ -224,6 +233,8 @@ async function main(): Promise<void> {
     const results = await bench(options);
     const files = write(results, options.outDir);
     console.log(renderTable(results));
+    const { bullmq } = results as { bullmq?: BullmqPhase };
+    if (bullmq !== undefined) console.log(renderBullmq(bullmq));
     console.log(`\nwrote ${files.join(', ')}`);
   } finally {
     clearTimeout(deadline);

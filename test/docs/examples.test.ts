@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /**
  * Every code example a user can read must compile: the ```ts blocks of README.md and the TSDoc `@example`
  * blocks of src/. Each example is written as an ES module (`.mts`, top-level await allowed) into a temp
- * dir and all are type-checked in one TypeScript program, with 'rx-abort' mapped to src/index.ts.
+ * dir and all are type-checked in one TypeScript program, with 'rx-abort' mapped to src/index.ts (and 'rx-abort/bullmq' to src/bullmq/index.ts).
  */
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -163,7 +163,7 @@ beforeAll(() => {
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
     noEmit: true,
     baseUrl: root,
-    paths: { 'rx-abort': ['src/index.ts'] },
+    paths: { 'rx-abort': ['src/index.ts'], 'rx-abort/bullmq': ['src/bullmq/index.ts'] },
     typeRoots: [join(root, 'node_modules/@types')],
   };
   const program = ts.createProgram(files, options);

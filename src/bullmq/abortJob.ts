@@ -1,0 +1,103 @@
+import type { AbortOptions } from '../core/Abortable.js';
+import type { TopLevelAbortOptions } from '../core/abort.js';
+import { jobAbortId } from './jobAbortId.js';
+import { abortableOption, validateKnownOptions } from './validateKeys.js';
+
+/**
+ * What {@link abortJob} did:
+ * - `'removed'`: the job was waiting, delayed, prioritized or waiting for its children, and is gone;
+ * - `'signalled'`: it is active, or was taken by a worker in the meantime: the mark is written, and an
+ *   {@link abortableProcessor} (or {@link attachAborts}) stops it, or skips it if it had not checked yet;
+ * - `'ignored'`: mode `'cancel'` on an active job (a cancel only skips work that has not started; its
+ *   mark is written, so a worker that took the job a moment ago and had not checked yet still skips it);
+ * - `'finished'`: it had already completed or failed;
+ * - `'not-found'`: no such job (never added, or already removed).
+ */
+export type AbortJobResult = 'removed' | 'signalled' | 'ignored' | 'finished' | 'not-found';
+
+/** Options of {@link abortJob}: the options of `abort()`. */
+export interface AbortJobOptions extends TopLevelAbortOptions {}
+
+/** What {@link abortJob} needs of a BullMQ `Queue` (any of its type parameters). */
+export interface AbortJobQueue {
+  /** `<prefix>:<name>`. */
+  readonly qualifiedName: string;
+  /** BullMQ's `queue.getJobState(jobId)`. */
+  getJobState(jobId: string): Promise<string>;
+  /** BullMQ's `queue.remove(jobId)`: 1 when removed, 0 when the job is locked (active). */
+  remove(jobId: string): Promise<number>;
+}
+
+const OPTION_KEYS = ['abortable', 'mode', 'abortTtl', 'abortTimeout', 'reason'] as const satisfies readonly (
+  | keyof AbortJobOptions
+  | keyof AbortOptions
+)[];
+
+const REMOVABLE = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children', 'wait', 'paused']);
+
+/**
+ * Aborts a BullMQ job by id, from any process, whatever its state. It writes the job's abort mark first
+ * (`abortable.abort(jobAbortId(queue, jobId), options)`), then removes the job if it has not started, so a
+ * worker that takes the job between the two skips it. An active job is stopped by its worker
+ * ({@link abortableProcessor} or {@link attachAborts}); in mode `'cancel'` it is left to finish.
+ *
+ * ```text
+ * abortJob:  mark ── state? ── waiting/delayed/prioritized/waiting-children ── remove ── 'removed'
+ *                           │                                                 └ locked (taken meanwhile) ── 'signalled'
+ *                           ├─ active ── 'signalled' (mode 'abort') / 'ignored' (mode 'cancel')
+ *                           ├─ completed/failed ── 'finished'
+ *                           └─ unknown ── 'not-found'
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { Queue } from 'bullmq';
+ * import { Abortable, RedisBackend } from 'rx-abort';
+ * import { abortJob } from 'rx-abort/bullmq';
+ * const connection = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
+ * const abortable = new Abortable({ backend: RedisBackend.fromUrl('redis://127.0.0.1:6379') });
+ * const queue = new Queue('emails', { connection });
+ * const job = await queue.add('send', { to: 'ada@example.com' });
+ * console.log(await abortJob(queue, job.id!, { abortable, reason: 'user pressed cancel' })); // 'removed'
+ * await queue.close();
+ * await abortable.close();
+ * ```
+ * @param queue - the job's queue (its prefix and name make the mark's id).
+ * @param jobId - the BullMQ job id.
+ * @param options - the options of `abort()`: `abortable`, `mode`, `abortTtl`, `abortTimeout`, `reason`.
+ * @returns what happened (see {@link AbortJobResult}); rejects for Redis failures (the mark may then be
+ *   written or not: retrying is safe).
+ * @throws TypeError / RangeError synchronously for an invalid queue, job id or option; NoAbortableError when no Abortable is found.
+ */
+export function abortJob(
+  queue: AbortJobQueue,
+  jobId: string,
+  options?: AbortJobOptions,
+): Promise<AbortJobResult> {
+  const id = jobAbortId(queue, jobId);
+  if (typeof queue.getJobState !== 'function' || typeof queue.remove !== 'function') {
+    throw new TypeError('queue must be a BullMQ Queue');
+  }
+  const checked = validateKnownOptions<AbortJobOptions>(options, OPTION_KEYS);
+  const abortable = abortableOption(checked);
+  const { abortable: _abortable, ...abortOptions } = checked;
+  // Validates mode, abortTtl, abortTimeout and reason synchronously, as abort() does.
+  const marked = abortable.abort(id, abortOptions);
+  const mode = abortOptions.mode ?? 'abort';
+  const whenActive: AbortJobResult = mode === 'abort' ? 'signalled' : 'ignored';
+  return (async (): Promise<AbortJobResult> => {
+    await marked;
+    for (let round = 0; ; round++) {
+      const state = await queue.getJobState(jobId);
+      if (state === 'unknown') return 'not-found';
+      if (state === 'completed' || state === 'failed') return 'finished';
+      if (state === 'active') return whenActive;
+      if (!REMOVABLE.has(state)) return whenActive;
+      // Not locked: gone. Locked (a worker took it since the state was read, or a child of it is running):
+      // the mark is already there, so read the state again to say which.
+      if ((await queue.remove(jobId)) === 1) return 'removed';
+      // A job whose state stays removable but cannot be removed has a running child: its mark is written.
+      if (round >= 2) return whenActive;
+    }
+  })();
+}
