@@ -51,6 +51,8 @@ interface PendingRead<T> {
   readonly attempt: number;
   /** Set when a published value made this read redundant before it was sent. */
   cancelled: boolean;
+  /** {@link WatchTable}'s count of published values when the read was sent. */
+  sentAt: number;
 }
 
 /** The most keys read in one MULTI. */
@@ -156,6 +158,15 @@ export class WatchTable<T> implements ChannelListener {
   readonly #unconfirmed = new Set<WatchRecord<T>>();
   /** The read for every watcher of a record queued in this tick: a published value cancels it. */
   readonly #queued = new Map<WatchRecord<T>, PendingRead<T>>();
+  /** Published values handed on so far: orders them against the reads in flight. */
+  #published = 0;
+  /**
+   * For records that were handed a published value: {@link WatchTable.#published} just after it. A read
+   * sent before that may reply with an older value (its reply comes on the command connection, the value
+   * on the subscriber connection, so they can cross): it is dropped. Nothing is lost by that: a write after
+   * the value sends its own `set` event, behind the value.
+   */
+  readonly #valueSeen = new Map<WatchRecord<T>, number>();
   /** Reads requested in this tick, sent together at its end. */
   #reads: PendingRead<T>[] = [];
   #closed = false;
@@ -209,6 +220,7 @@ export class WatchTable<T> implements ChannelListener {
     if (record.watched || this.#records.get(record.channel) !== record) return;
     this.#records.delete(record.channel);
     this.#unconfirmed.delete(record);
+    this.#valueSeen.delete(record);
     this.#cancelQueued(record);
     if (!this.#closed) this.#options.subscriber().remove(record.channel);
   }
@@ -219,6 +231,7 @@ export class WatchTable<T> implements ChannelListener {
     const records = [...this.#records.values()];
     this.#records.clear();
     this.#unconfirmed.clear();
+    this.#valueSeen.clear();
     for (const record of records) record.fail(error);
   }
 
@@ -236,6 +249,7 @@ export class WatchTable<T> implements ChannelListener {
     if (value === undefined) return;
     // The value is the key's state as of its `set`: the read that `set` queued adds nothing.
     this.#cancelQueued(record);
+    this.#valueSeen.set(record, ++this.#published);
     record.deliver(value, undefined);
   }
 
@@ -250,6 +264,7 @@ export class WatchTable<T> implements ChannelListener {
     const records = [...this.#records.values()];
     this.#records.clear();
     this.#unconfirmed.clear();
+    this.#valueSeen.clear();
     const subscriber = this.#options.subscriber();
     for (const record of records) subscriber.remove(record.channel);
     for (const record of records) record.fail(error);
@@ -266,7 +281,7 @@ export class WatchTable<T> implements ChannelListener {
   /** Reads the key of a record at the end of the tick and hands a value to `target` (or every watcher). */
   #queueRead(record: WatchRecord<T>, target: WatchSink<T> | undefined, attempt = 0): void {
     if (target === undefined && this.#queued.has(record)) return;
-    const read: PendingRead<T> = { record, target, attempt, cancelled: false };
+    const read: PendingRead<T> = { record, target, attempt, cancelled: false, sentAt: 0 };
     if (target === undefined) this.#queued.set(record, read);
     this.#reads.push(read);
     if (this.#reads.length > 1) return;
@@ -278,6 +293,7 @@ export class WatchTable<T> implements ChannelListener {
     this.#reads = [];
     this.#queued.clear();
     const reads = queued.filter((read) => !read.cancelled);
+    for (const read of reads) read.sentAt = this.#published;
     if (this.#closed) return;
     for (let start = 0; start < reads.length; start += MAX_READ_BATCH) {
       this.#readBatch(reads.slice(start, start + MAX_READ_BATCH));
@@ -310,6 +326,8 @@ export class WatchTable<T> implements ChannelListener {
           this.#readFailed(read, error);
           continue;
         }
+        // A published value came in after this read was sent: the reply may be older than it.
+        if ((this.#valueSeen.get(read.record) ?? 0) > read.sentAt) continue;
         const decoded = this.#options.decode(idOf(read.record.channel), value);
         if (decoded !== null) read.record.deliver(decoded, read.target);
       }
@@ -323,6 +341,7 @@ export class WatchTable<T> implements ChannelListener {
       // The watch can never read its key (the ACL lacks +get): say so rather than wait silently.
       this.#records.delete(record.channel);
       this.#unconfirmed.delete(record);
+      this.#valueSeen.delete(record);
       this.#options.subscriber().remove(record.channel);
       record.fail(error);
       return;
