@@ -14,6 +14,7 @@ import { awaitQuiet, describeMachine } from './machine.js';
 import { type BenchOptions, parseBenchOptions } from './options.js';
 import { type BullmqPhase, renderBullmq, runBullmq } from './phases/bullmq.js';
 import { runFloor } from './phases/floor.js';
+import { runIsolation } from './phases/isolation.js';
 import { runLatency } from './phases/latency.js';
 import { runScale } from './phases/scale.js';
 import { runSkipCheck } from './phases/skipCheck.js';
@@ -192,6 +193,13 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     );
     await quiet('bullmq');
     Object.assign(partial, { bullmq: await runBullmq(Math.min(options.aborts, 200)) });
+  }
+
+  if (options.phases.includes('isolation')) {
+    log('isolation: abort() in a client process -> isolate terminated; per-task cost of thread/process...');
+    await quiet('isolation');
+    partial.isolation = await runIsolation();
+    log(`isolation: ${JSON.stringify(partial.isolation)}`);
   }
 
   machine.loadAvgAtEnd = loadavg().map((n) => Math.round(n * 100) / 100);

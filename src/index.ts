@@ -3,8 +3,13 @@
 // Event backends.
 export type { EventBackend } from './backends/EventBackend.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/MemoryBackend.js';
+export { EvictionPolicyError } from './backends/redis/errors/EvictionPolicyError.js';
 export { NotificationsDisabledError } from './backends/redis/errors/NotificationsDisabledError.js';
+export { RedisAuthError } from './backends/redis/errors/RedisAuthError.js';
+export { RedisOutOfMemoryError } from './backends/redis/errors/RedisOutOfMemoryError.js';
+export { RedisPermissionError } from './backends/redis/errors/RedisPermissionError.js';
 export { RedisUnavailableError } from './backends/redis/errors/RedisUnavailableError.js';
+export { ReplicationTimeoutError } from './backends/redis/errors/ReplicationTimeoutError.js';
 export {
   RedisBackend,
   type RedisBackendOptions,
@@ -29,6 +34,7 @@ export { getDefaultAbortable, setDefaultAbortable } from './core/defaultAbortabl
 export { Abort } from './core/errors/Abort.js';
 export { BackendClosedError } from './core/errors/BackendClosedError.js';
 export { NoAbortableError } from './core/errors/NoAbortableError.js';
+export { isPermanentError } from './core/isPermanentError.js';
 export { type TakeUntilAbortedOptions, takeUntilAborted } from './core/takeUntilAborted.js';
 export { type ThrowOnAbortOptions, throwOnAbort, throwOnAbortEvent } from './core/throwOnAbort.js';
 export {
@@ -57,6 +63,9 @@ export { BrokerClosedError } from './actors/errors/BrokerClosedError.js';
 export { WorkerStoppedError } from './actors/errors/WorkerStoppedError.js';
 export { getBroker, setBroker } from './actors/getBroker.js';
 export { isAbortable } from './actors/isAbortable.js';
+export type { IsolatedActorOptions, Isolation } from './actors/isolation/IsolatedActorOptions.js';
+export { IsolatedTaskError, type IsolatedTaskFailure } from './actors/isolation/IsolatedTaskError.js';
+export { ISOLATE_CHANNEL, type IsolateEvent } from './actors/isolation/isolateEvents.js';
 export { MemoryBroker, type MemoryBrokerStats } from './actors/MemoryBroker.js';
 export type { Message, MessageOptions } from './actors/Message.js';
 export type { Middleware } from './actors/Middleware.js';

@@ -1,5 +1,6 @@
 import type { BenchOptions } from '../options.js';
 import type { FloorRun } from '../phases/floor.js';
+import type { IsolationRun } from '../phases/isolation.js';
 import type { LatencyRun } from '../phases/latency.js';
 import type { ScaleMeasure } from '../phases/scale.js';
 import type { SkipCheckRun } from '../phases/skipCheck.js';
@@ -42,6 +43,8 @@ export interface TargetCheck {
 
 /** Everything `bench/results/latest.json` holds. */
 export interface BenchResults {
+  /** The isolation phase: hard-stop time and per-task overhead of isolated actors. */
+  isolation?: IsolationRun;
   date: string;
   durationSec: number;
   /** How the library under test was run. */

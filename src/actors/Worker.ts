@@ -27,17 +27,20 @@ import {
   switchMap,
   takeUntil,
   tap,
+  throwError,
   timeout,
   timer,
 } from 'rxjs';
 import { Abortable } from '../core/Abortable.js';
 import type { AbortEvent } from '../core/AbortEvent.js';
+import { isPermanentError } from '../core/isPermanentError.js';
 import { validateMilliseconds, validateOptions } from '../core/validate.js';
 import type { Actor } from './actor.js';
 import type { Broker, Delivery } from './Broker.js';
 import { AbortCheckError } from './errors/AbortCheckError.js';
 import { WorkerStoppedError } from './errors/WorkerStoppedError.js';
 import { isAbortable, skipsMessage } from './isAbortable.js';
+import { IsolatePools } from './isolation/IsolatePools.js';
 import type { Message } from './Message.js';
 import type { Middleware } from './Middleware.js';
 import { runTask, type TaskOutcome } from './runTask.js';
@@ -90,6 +93,7 @@ type Decision =
   | { readonly kind: 'run' }
   | { readonly kind: 'skip'; readonly mark: AbortEvent }
   | { readonly kind: 'check-failed'; readonly error: AbortCheckError }
+  | { readonly kind: 'check-refused'; readonly error: AbortCheckError }
   | { readonly kind: 'shutdown' };
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -114,7 +118,9 @@ const SHUTDOWN: Decision = { kind: 'shutdown' };
  *   mode skips it (acknowledged, handler never called, `skipped` event), except a `cancel` issued before a
  *   retry was enqueued (it was meant for the running attempt). If the check fails (Redis down), it is
  *   retried `abortCheckAttempts` times with backoff, then the message is returned to the queue unrun: the
- *   worker never runs an abortable task it could not check.
+ *   worker never runs an abortable task it could not check. A failure that can never heal (see
+ *   {@link isPermanentError}: a refused ACL permission or password) is not retried and never loops: the
+ *   message is acknowledged unrun with a final `failed` event whose `error` is an {@link AbortCheckError}.
  * - while it runs, the worker watches `abortable.abort$(messageId)` (mode `'abort'` only; a `cancel` leaves
  *   a running task alone). The watch re-reads the mark once established, so an abort landing between the
  *   check and the watch still stops it. On abort, the context's `signal` aborts with an {@link Abort}, the
@@ -169,6 +175,8 @@ export class Worker {
   #middleware: Middleware[] = [];
   #subscription: Subscription | undefined;
   #stopped: Promise<void> | undefined;
+  /** The threads and processes of isolated actors; closed (all terminated) when `stop()` settles. */
+  readonly #isolates: IsolatePools;
 
   /**
    * @param broker - the broker to consume from (its actors and middleware are used).
@@ -218,6 +226,7 @@ export class Worker {
     }
     this.#scheduler = scheduler;
     this.#free$ = new BehaviorSubject(this.concurrency);
+    this.#isolates = new IsolatePools(this.concurrency);
     this.events$ = this.#events.asObservable();
   }
 
@@ -281,7 +290,8 @@ export class Worker {
    * Stops gracefully: takes no more messages, returns the received ones that have not started, lets
    * running tasks finish within `timeout`, then stops the rest (their `signal` aborts with a
    * {@link WorkerStoppedError}) and returns their messages to the queue. Resolves when every message is
-   * settled; `events$` completes then. Idempotent.
+   * settled (and every thread or process of an isolated actor has exited); `events$` completes then.
+   * Idempotent.
    *
    * @example
    * ```ts
@@ -306,7 +316,11 @@ export class Worker {
     }
     this.#state = 'stopping';
     this.#receiving.abort(new WorkerStoppedError('The worker is stopping'));
-    const done$ = this.#done$.pipe(first());
+    // Settled: then the isolates of isolated actors are terminated (idempotent) before stop() resolves.
+    const done$ = this.#done$.pipe(
+      first(),
+      mergeMap(() => this.#isolates.close()),
+    );
     this.#stopped = firstValueFrom(
       race(
         done$,
@@ -388,6 +402,9 @@ export class Worker {
                 reason: 'abort-check-failed',
                 error: decision.error,
               });
+            case 'check-refused':
+              // A permanent refusal (NOPERM, WRONGPASS, ...) never heals: fail it for good, never loop.
+              return this.#settle(delivery, 'ack', { type: 'failed', error: decision.error });
             case 'shutdown':
               return this.#settle(delivery, 'nack', { type: 'requeued', reason: 'shutdown' });
             case 'run':
@@ -401,21 +418,35 @@ export class Worker {
     }).pipe(finalize(() => this.#free$.next(this.#free$.value + 1)));
   }
 
-  /** The pre-start check, retried with backoff; never errors. */
+  /** The pre-start check, retried with backoff unless the failure is permanent; never errors. */
   #check(abortable: Abortable, message: Message): Observable<Decision> {
     const { abortCheckAttempts, abortCheckBackoff, abortCheckTimeout } = this.#options;
-    return defer(() => abortable.aborted(message.messageId)).pipe(
+    let attempts = 0;
+    return defer(() => {
+      attempts++;
+      return abortable.aborted(message.messageId);
+    }).pipe(
       timeout({ first: abortCheckTimeout, scheduler: this.#scheduler }),
       retry({
         count: abortCheckAttempts - 1,
-        delay: (_error, attempt) => timer(abortCheckBackoff * 2 ** (attempt - 1), this.#scheduler),
+        delay: (error, attempt) =>
+          isPermanentError(error)
+            ? throwError(() => error)
+            : timer(abortCheckBackoff * 2 ** (attempt - 1), this.#scheduler),
       }),
       map((mark): Decision => (mark !== null && skipsMessage(mark, message) ? { kind: 'skip', mark } : RUN)),
       catchError((error: unknown) =>
-        of<Decision>({
-          kind: 'check-failed',
-          error: new AbortCheckError(message.messageId, abortCheckAttempts, error),
-        }),
+        of<Decision>(
+          isPermanentError(error)
+            ? {
+                kind: 'check-refused',
+                error: new AbortCheckError(message.messageId, attempts, error, 'failed'),
+              }
+            : {
+                kind: 'check-failed',
+                error: new AbortCheckError(message.messageId, abortCheckAttempts, error),
+              },
+        ),
       ),
     );
   }
@@ -429,7 +460,7 @@ export class Worker {
       task: (context) =>
         this.#middleware.reduceRight<Observable<unknown>>(
           (task$, middleware) => middleware.wrapTask?.(task$, context) ?? task$,
-          actor.process(message, context),
+          this.#isolates.process(actor, message, context),
         ),
       abort$: abortable === undefined ? NEVER : abortable.abort$(message.messageId),
       stop$: this.#hardStop$,

@@ -3,6 +3,12 @@ import { from, isObservable, type Observable, of } from 'rxjs';
 import { validateBoolean, validateOptions } from '../core/validate.js';
 import type { Broker } from './Broker.js';
 import { getBroker } from './getBroker.js';
+import {
+  ISOLATION_KEYS,
+  type IsolatedActorOptions,
+  type IsolationSpec,
+  validateIsolation,
+} from './isolation/IsolatedActorOptions.js';
 import type { Message, MessageOptions } from './Message.js';
 import type { TaskContext } from './TaskContext.js';
 import { validateArgs, validateDelay, validateMaxRetries, validateName } from './validate.js';
@@ -128,19 +134,46 @@ export class Actor<Args extends readonly unknown[] = readonly unknown[], Result 
   readonly maxBackoff: number;
   /** The broker it is declared on. */
   readonly broker: Broker;
-  readonly #handler: ActorHandler;
+  /** Where its handler runs when it is isolated (declared with a module URL), else `undefined`. */
+  readonly isolation: IsolationSpec | undefined;
+  readonly #handler: ActorHandler | undefined;
 
   /**
    * Declares the actor on `options.broker` (default: the default broker). Prefer {@link actor}, which infers
    * the argument types from the handler.
+   * @param name - unique on the broker.
+   * @param handler - the handler, or for an isolated actor the URL of the module whose default export it
+   * is (then `options.isolation` is required).
+   * @param options - see {@link ActorOptions} and {@link IsolatedActorOptions}.
    * @throws TypeError / RangeError for an invalid name, handler or option; ActorAlreadyDeclaredError when
    * the broker has another actor with this name.
    */
-  constructor(name: string, handler: ActorHandler, options?: ActorOptions) {
+  constructor(
+    name: string,
+    handler: ActorHandler | URL | string,
+    options?: ActorOptions | IsolatedActorOptions,
+  ) {
     this.name = validateName(name, 'name');
-    if (typeof handler !== 'function') throw new TypeError('handler must be a function');
-    this.#handler = handler;
-    const checked = validateOptions<ActorOptions>(options);
+    const checked = validateOptions<IsolatedActorOptions>(options);
+    if (typeof handler === 'function') {
+      const isolationKey = ISOLATION_KEYS.find((key) => checked[key] !== undefined);
+      if (isolationKey !== undefined) {
+        throw new TypeError(
+          `options.${isolationKey} needs a module URL instead of a handler function: actor(name, new URL('./handler.js', import.meta.url), { isolation: 'thread' })`,
+        );
+      }
+      this.#handler = handler;
+      this.isolation = undefined;
+    } else if ((handler instanceof URL || typeof handler === 'string') && checked.isolation !== undefined) {
+      this.#handler = undefined;
+      this.isolation = validateIsolation(handler, checked);
+    } else {
+      throw new TypeError(
+        handler instanceof URL || typeof handler === 'string'
+          ? "handler must be a function; a module URL declares an isolated actor and needs options.isolation ('thread' or 'process')"
+          : 'handler must be a function, or a module URL for an isolated actor',
+      );
+    }
     this.queueName =
       checked.queueName === undefined ? 'default' : validateName(checked.queueName, 'options.queueName');
     this.abortable = validateBoolean(checked.abortable, 'options.abortable');
@@ -217,6 +250,11 @@ export class Actor<Args extends readonly unknown[] = readonly unknown[], Result 
    * @param context - the task's context.
    */
   process(message: Message, context: TaskContext): Observable<Result> {
+    if (this.#handler === undefined) {
+      throw new TypeError(
+        `Actor ${JSON.stringify(this.name)} runs in an isolate (${this.isolation?.isolation}): a Worker runs its tasks`,
+      );
+    }
     const output = this.#handler(...message.args, context);
     if (isObservable(output)) return output as Observable<Result>;
     if (isPromiseLike(output) || isAsyncIterable(output)) return from(output) as Observable<Result>;
@@ -291,6 +329,39 @@ export function actor<H extends ActorHandler>(
   name: string,
   handler: H,
   options?: ActorOptions,
-): Actor<ActorArgs<H>, ActorResult<H>> {
-  return new Actor<ActorArgs<H>, ActorResult<H>>(name, handler, options);
+): Actor<ActorArgs<H>, ActorResult<H>>;
+/**
+ * Declares an isolated actor: its handler is the default export of the module at `moduleUrl`, with the
+ * same `(...args, context)` signature, and runs in a pool of `worker_threads` (`isolation: 'thread'`) or
+ * child processes (`'process'`) of the worker. Such a handler can be stopped even when it ignores its
+ * `signal`: after an abort, an isolate whose task has not settled within `terminateGrace` is terminated.
+ * Args and result cross by structured clone. Type the args and result with the type parameters.
+ *
+ * @example
+ * ```ts
+ * import { actor } from 'rx-abort';
+ * // resize.js: export default function resize(path, width, { signal }) { ... }
+ * const resize = actor<[path: string, width: number], string>(
+ *   'resize',
+ *   new URL('./resize.js', import.meta.url),
+ *   { isolation: 'thread', terminateGrace: 100 },
+ * );
+ * ```
+ * @param name - unique on the broker.
+ * @param moduleUrl - a `URL`, a `file:` URL string, or an absolute path, of an existing module.
+ * @param options - see {@link IsolatedActorOptions} (`isolation` is required).
+ * @returns the declared {@link Actor}.
+ * @throws TypeError / RangeError synchronously for an invalid name, module or option.
+ */
+export function actor<Args extends readonly unknown[] = unknown[], Result = unknown>(
+  name: string,
+  moduleUrl: URL | string,
+  options: IsolatedActorOptions,
+): Actor<Args, Result>;
+export function actor(
+  name: string,
+  handler: ActorHandler | URL | string,
+  options?: ActorOptions | IsolatedActorOptions,
+): Actor<readonly unknown[], unknown> {
+  return new Actor(name, handler, options);
 }

@@ -96,13 +96,14 @@ describe('RedisBackend under faults', () => {
     cleanups.push(() => {
       process.off('warning', onWarning);
     });
-    const landed = watchAll(abortable, ['n1']);
+    const landed = watchAll(abortable, ['n1', 'n-kept']);
     await backend.ready();
     await sleep(50);
     await admin.config('SET', 'notify-keyspace-events', '');
     await abortable.abort('n1'); // no event is published now
-    await until(() => landed.get('n1') === 1);
-    expect(warnings.length).toBeGreaterThan(0);
+    // Both the periodic re-read and the repair re-read can land it (whichever runs first); 'n-kept' stays
+    // watched so the check keeps running and warns.
+    await until(() => landed.get('n1') === 1 && warnings.length > 0);
     const [, flags] = (await admin.config('GET', 'notify-keyspace-events')) as string[];
     expect(flags).toContain('K');
   });

@@ -35,8 +35,11 @@ export interface RedisServerHandle {
   cli(...args: string[]): Promise<string>;
   /** Kills the process with SIGKILL (no shutdown save) and waits for it to exit. */
   kill(): Promise<void>;
-  /** Starts the server again on the same port, with the same arguments and directory. */
-  restart(): Promise<void>;
+  /**
+   * Starts the server again on the same port, with the same arguments and directory; `args` are added for
+   * this start only (e.g. `['--requirepass', 'rotated']` to rotate the password across a restart).
+   */
+  restart(options?: { args?: string[] }): Promise<void>;
   /** Closes the clients, stops the server and removes its directory. */
   stop(): Promise<void>;
 }
@@ -162,9 +165,9 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
       process.kill('SIGKILL');
       await exited(process);
     },
-    async restart() {
+    async restart(restartOptions) {
       if (handle.running) await handle.kill();
-      current = await launch(port, dir, args);
+      current = await launch(port, dir, [...args, ...(restartOptions?.args ?? [])]);
     },
     async stop() {
       for (const client of clients) client.disconnect();

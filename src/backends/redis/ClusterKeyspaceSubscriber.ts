@@ -17,6 +17,8 @@ export interface ClusterKeyspaceSubscriberOptions {
   report(error: unknown): void;
   /** See `KeyspaceSubscriberOptions.checkInterval`. */
   checkInterval: number;
+  /** See `KeyspaceSubscriberOptions.permissionChannel`. */
+  permissionChannel?: string;
   /**
    * While something is watched, how often to ask the cluster for its topology, to find masters that
    * appeared without this process noticing (a node added and given slots). Failovers are found at once.
@@ -164,6 +166,9 @@ export class ClusterKeyspaceSubscriber {
         prepare: (self) => this.#options.prepare(self, master),
         report: this.#options.report,
         checkInterval: this.#options.checkInterval,
+        ...(this.#options.permissionChannel === undefined
+          ? {}
+          : { permissionChannel: this.#options.permissionChannel }),
       });
       connection.on('close', this.#onMasterLost);
       this.#masters.set(key, subscriber);

@@ -1,6 +1,8 @@
 import type { Cluster } from 'ioredis';
+import { RedisAuthError } from './errors/RedisAuthError.js';
 import { RedisUnavailableError } from './errors/RedisUnavailableError.js';
-import { isReplyError } from './replyErrors.js';
+import { ReplicationTimeoutError } from './errors/ReplicationTimeoutError.js';
+import { isAuthError, isReplyError, namedReplyError } from './replyErrors.js';
 import type { RedisClient } from './types.js';
 
 /** A command waiting for the client to be ready. */
@@ -12,8 +14,11 @@ interface Waiter {
 /**
  * Runs commands on the user's client within a time bound: a command waits for the connection to be ready,
  * and rejects with {@link RedisUnavailableError} (the last connection error as its `cause`) when it has no
- * reply within `timeout` milliseconds. An error reply from the server (NOPERM, WRONGTYPE, OOM, ...) is passed
- * through as it is, since it is an answer rather than an outage.
+ * reply within `timeout` milliseconds. An error reply from the server is an answer rather than an outage:
+ * NOPERM, WRONGPASS/NOAUTH and OOM become {@link RedisPermissionError}, {@link RedisAuthError} and
+ * {@link RedisOutOfMemoryError} (the reply as `cause`), others (WRONGTYPE, ...) pass through as they are. A
+ * command waiting for a connection that the server refuses to authenticate rejects at once with
+ * {@link RedisAuthError}: waiting cannot help.
  *
  * Commands waiting for the client share one `ready` and one `error` listener, attached only while one
  * waits: a burst of aborts while Redis is down adds two listeners to the user's client, not two per command
@@ -33,9 +38,9 @@ export class CommandRunner {
   /**
    * Runs `run` once the client is connected.
    * @param name - the command, for the error message.
+   * @param timeout - the bound for this command (a `WAIT` adds its own timeout to `commandTimeout`).
    */
-  run<T>(name: string, run: () => Promise<T>): Promise<T> {
-    const timeout = this.timeout;
+  run<T>(name: string, run: () => Promise<T>, timeout = this.timeout): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const client = this.#client;
       // The connection error, if one happens while this command waits: the cause of a timeout.
@@ -47,6 +52,10 @@ export class CommandRunner {
         },
         error: (error) => {
           lastError = error;
+          if (!isAuthError(error)) return;
+          this.#unwait(waiter);
+          clearTimeout(timer);
+          reject(new RedisAuthError(name, { cause: error }));
         },
       };
       const timer = setTimeout(() => {
@@ -63,7 +72,13 @@ export class CommandRunner {
           },
           (error: unknown) => {
             clearTimeout(timer);
-            reject(isReplyError(error) ? error : new RedisUnavailableError(name, timeout, { cause: error }));
+            reject(
+              isReplyError(error)
+                ? namedReplyError(name, error)
+                : error instanceof ReplicationTimeoutError
+                  ? error
+                  : new RedisUnavailableError(name, timeout, { cause: error }),
+            );
           },
         );
       };

@@ -1,7 +1,11 @@
 import type { Redis } from 'ioredis';
+import { isPermanentError } from '../../core/isPermanentError.js';
 import { ChannelRegistry } from './ChannelRegistry.js';
 import { NotificationsDisabledError } from './errors/NotificationsDisabledError.js';
+import { RedisAuthError } from './errors/RedisAuthError.js';
+import { RedisPermissionError } from './errors/RedisPermissionError.js';
 import { isPublishedValue } from './markValue.js';
+import { isAuthError, isPermissionError } from './replyErrors.js';
 
 /** The few commands a subscriber connection needs: its own connection, from `client.duplicate()`. */
 export type SubscriberConnection = Pick<
@@ -38,10 +42,17 @@ export interface KeyspaceSubscriberOptions {
   /**
    * Runs after every (re)connect, before the channels are subscribed again, and every `checkInterval`
    * while a channel is watched: makes sure keyspace notifications are on, and resolves `true` when it found
-   * them off and turned them back on. A {@link NotificationsDisabledError} fails the listener; other
-   * errors are reported and the step is retried with backoff.
+   * them off and turned them back on. A {@link NotificationsDisabledError} or a permanent error (see
+   * `isPermanentError`) fails the listener; other errors are reported and the step is retried with backoff.
    */
   prepare(subscriber: KeyspaceSubscriber): Promise<boolean>;
+  /**
+   * A channel under the watched namespace that no key uses, subscribed and unsubscribed after every
+   * (re)connect: proves the user may subscribe there, so `online()` rejects with
+   * {@link RedisPermissionError} at once when the ACL no longer grants the channels, even with nothing
+   * watched. Omitted: no such check.
+   */
+  permissionChannel?: string;
   /** Milliseconds between notification checks while a channel is watched; `0` checks only on (re)connect. */
   checkInterval: number;
   /** Non-fatal errors (connection errors, a failed retry), for diagnostics. */
@@ -55,6 +66,10 @@ const chunks = (channels: readonly string[]): string[][] => {
   return out;
 };
 
+/** A preparation failure that no retry can fix: it fails every handler. */
+const isFatal = (error: unknown): boolean =>
+  error instanceof NotificationsDisabledError || isPermanentError(error);
+
 type State = 'idle' | 'connecting' | 'online' | 'failed' | 'closed';
 
 /**
@@ -67,6 +82,7 @@ export class KeyspaceSubscriber {
   readonly #connection: SubscriberConnection;
   readonly #prepare: (subscriber: KeyspaceSubscriber) => Promise<boolean>;
   readonly #checkInterval: number;
+  readonly #permissionChannel: string | undefined;
   #check: NodeJS.Timeout | undefined;
   readonly #report: (error: unknown) => void;
   readonly #registry = new ChannelRegistry();
@@ -75,6 +91,8 @@ export class KeyspaceSubscriber {
   #state: State = 'idle';
   /** The channel whose `set` event is the latest message on this connection (then its value may follow). */
   #afterSet: string | undefined;
+  /** The credentials were refused at the last connection attempt: new watches fail at once with this. */
+  #refused: RedisAuthError | undefined;
   #epoch = 0;
   #flushQueued = false;
   #retry: NodeJS.Timeout | undefined;
@@ -86,6 +104,7 @@ export class KeyspaceSubscriber {
     this.#listener = options.listener;
     this.#prepare = options.prepare;
     this.#checkInterval = options.checkInterval;
+    this.#permissionChannel = options.permissionChannel;
     this.#report = options.report;
   }
 
@@ -100,7 +119,12 @@ export class KeyspaceSubscriber {
     this.#start();
     this.#queueFlush();
     this.#armCheck();
-    if (this.#state === 'online' && !this.#registry.pendingSubscribe(channel)) {
+    const refused = this.#refused;
+    if (this.#state === 'failed' && refused !== undefined) {
+      queueMicrotask(() => {
+        if (this.#registry.has(channel) && this.#refused === refused) this.#fail(refused);
+      });
+    } else if (this.#state === 'online' && !this.#registry.pendingSubscribe(channel)) {
       // Still subscribed from before (removed and re-added within a tick): confirm at once.
       queueMicrotask(() => {
         if (this.#registry.has(channel)) this.#listener.subscribed(channel);
@@ -117,6 +141,7 @@ export class KeyspaceSubscriber {
   /** Connects (once) and resolves when the connection is prepared and subscribed; rejects if preparing failed. */
   online(): Promise<void> {
     if (this.#state === 'online') return Promise.resolve();
+    if (this.#state === 'failed' && this.#refused !== undefined) return Promise.reject(this.#refused);
     this.#start();
     return new Promise((resolve, reject) => this.#onlineWaiters.push({ resolve, reject }));
   }
@@ -192,8 +217,11 @@ export class KeyspaceSubscriber {
           for (const channel of batch) if (this.#registry.has(channel)) this.#listener.subscribed(channel);
         },
         (error: unknown) => {
-          // The next ready resubscribes and re-reads everything.
-          if (epoch === this.#epoch) this.#report(error);
+          if (epoch !== this.#epoch) return;
+          // The ACL no longer grants the channels: that never heals by resubscribing, so say so.
+          if (isPermissionError(error)) this.#fail(new RedisPermissionError('SUBSCRIBE', { cause: error }));
+          // Otherwise the next ready resubscribes and re-reads everything.
+          else this.#report(error);
         },
       ),
     );
@@ -222,11 +250,20 @@ export class KeyspaceSubscriber {
     this.#epoch++;
   };
 
-  readonly #onError = (error: unknown): void => this.#report(error);
+  readonly #onError = (error: unknown): void => {
+    this.#report(error);
+    // The server refused the credentials (rotated password, removed user): reconnecting with the same ones
+    // cannot help, so every watch errors now instead of waiting silently.
+    if (isAuthError(error) && this.#state !== 'closed') {
+      this.#refused = new RedisAuthError('the subscriber connection', { cause: error });
+      this.#fail(this.#refused);
+    }
+  };
 
   readonly #onReady = (): void => {
     if (this.#state === 'closed') return;
     clearTimeout(this.#retry);
+    this.#refused = undefined;
     const epoch = ++this.#epoch;
     this.#state = 'connecting';
     this.#prepare(this).then(
@@ -235,13 +272,14 @@ export class KeyspaceSubscriber {
         this.#retryDelay = 100;
         this.#state = 'online';
         const resubscribed = this.#send(this.#registry.resubscribe(), epoch);
-        this.#settleWaiters();
         this.#armCheck();
-        return resubscribed;
+        return Promise.all([resubscribed, this.#checkPermission(epoch)]).then(() => {
+          if (epoch === this.#epoch && this.#state === 'online') this.#settleWaiters();
+        });
       },
       (error: unknown) => {
         if (epoch !== this.#epoch || this.#state === 'closed') return;
-        if (error instanceof NotificationsDisabledError) {
+        if (isFatal(error)) {
           this.#fail(error);
           return;
         }
@@ -255,7 +293,21 @@ export class KeyspaceSubscriber {
     );
   };
 
-  #fail(error: NotificationsDisabledError): void {
+  /** Subscribes and unsubscribes the permission channel: a refusal fails everything (see the option). */
+  #checkPermission(epoch: number): Promise<unknown> {
+    const channel = this.#permissionChannel;
+    if (channel === undefined) return Promise.resolve();
+    return this.#connection.subscribe(channel).then(
+      () => this.#connection.unsubscribe(channel).catch(() => {}),
+      (error: unknown) => {
+        if (epoch !== this.#epoch || this.#state !== 'online') return;
+        if (isPermissionError(error)) this.#fail(new RedisPermissionError('SUBSCRIBE', { cause: error }));
+        else this.#report(error);
+      },
+    );
+  }
+
+  #fail(error: unknown): void {
     this.#state = 'failed';
     this.#listener.failed(error);
     this.#settleWaiters(error);
@@ -286,7 +338,7 @@ export class KeyspaceSubscriber {
         },
         (error: unknown) => {
           if (epoch !== this.#epoch || this.#state !== 'online') return;
-          if (error instanceof NotificationsDisabledError) this.#fail(error);
+          if (isFatal(error)) this.#fail(error);
           else {
             this.#report(error);
             this.#armCheck();

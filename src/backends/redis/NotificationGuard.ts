@@ -7,6 +7,7 @@ import type { KeyspaceSubscriber } from './KeyspaceSubscriber.js';
 import { keyspaceChannel, probeKey } from './keys.js';
 import { mergeNotifyFlags, missingNotifyFlags } from './notifyFlags.js';
 import { isPermissionError } from './replyErrors.js';
+import { warnOnce } from './warnOnce.js';
 
 /** Options of {@link NotificationGuard}. */
 export interface NotificationGuardOptions {
@@ -25,13 +26,22 @@ export interface NotificationGuardOptions {
 }
 
 /** The node commands the guard sends: `CONFIG` to read and set, `SET` for the probe. */
-export type GuardedNode = Pick<Redis, 'config' | 'set'>;
+export type GuardedNode = Pick<Redis, 'config' | 'set'> & { readonly options?: Redis['options'] };
+
+/** `host:port` of a node, for messages. */
+export const nodeName = (node: { readonly options?: { host?: string; port?: number } }): string =>
+  `${node.options?.host ?? 'localhost'}:${node.options?.port ?? 6379}`;
 
 /**
  * Makes sure keyspace notifications for string commands (`K$`) are on, on one node: reads
  * `notify-keyspace-events` with `CONFIG GET` and, when allowed, merges the missing flags in with `CONFIG
  * SET`; where `CONFIG` is not allowed it writes a probe key and waits for its event. It fails with
- * {@link NotificationsDisabledError} when notifications are off and cannot be turned on.
+ * {@link NotificationsDisabledError} when notifications are off and cannot be turned on, its advice fitting
+ * what was found.
+ *
+ * Changing the server's configuration is never silent: the first `CONFIG SET` on a node emits one process
+ * warning `RX_ABORT_CONFIG_CHANGED` naming the old and new value; finding them off again later (switched
+ * off, or lost in a restart) and turning them back on emits `RX_ABORT_NOTIFICATIONS_RESTORED`, likewise.
  *
  * The subscriber runs it after every (re)connect and every `notificationCheckInterval` while something is
  * watched.
@@ -71,24 +81,46 @@ export class NotificationGuard {
     if (!this.#options.configure) {
       throw new NotificationsDisabledError(
         `notify-keyspace-events is "${current}" and configureNotifications is false`,
+        {
+          fix:
+            'Set notify-keyspace-events to include "K$" on the server (notify-keyspace-events K$ in redis.conf, ' +
+            "or CONFIG SET notify-keyspace-events K$), or your provider's setting; or drop " +
+            'configureNotifications: false to let rx-abort add the flags itself.',
+        },
       );
     }
+    const next = mergeNotifyFlags(current);
     try {
       await this.#options.commands.run('CONFIG SET', () =>
-        node.config('SET', 'notify-keyspace-events', mergeNotifyFlags(current)),
+        node.config('SET', 'notify-keyspace-events', next),
       );
     } catch (error) {
       if (error instanceof RedisUnavailableError) throw error;
       throw new NotificationsDisabledError(`notify-keyspace-events is "${current}" and CONFIG SET failed`, {
         cause: error,
+        fix:
+          'This user may read but not change the setting (or the provider forbids CONFIG SET): set ' +
+          'notify-keyspace-events to include "K$" in the server configuration (redis.conf, an AWS ElastiCache ' +
+          "parameter group, heroku redis:keyspace-notifications, or your provider's instance setting), and " +
+          'pass configureNotifications: false so rx-abort only verifies it.',
       });
     }
+    const where = nodeName(node);
     if (this.#checked) {
       process.emitWarning(
-        `Redis keyspace notifications were off (notify-keyspace-events "${current}": switched off, or lost in ` +
-          'a server restart); rx-abort turned them back on and re-read every watched key. ' +
+        `Redis keyspace notifications were off on ${where} (notify-keyspace-events "${current}": switched off, ` +
+          `or lost in a server restart); rx-abort set it back to "${next}" and re-read every watched key. ` +
           'Keep "K$" in notify-keyspace-events in the server configuration.',
         { code: 'RX_ABORT_NOTIFICATIONS_RESTORED' },
+      );
+    } else {
+      warnOnce(
+        'RX_ABORT_CONFIG_CHANGED',
+        `${where}\n${current}`,
+        `rx-abort changed notify-keyspace-events on ${where} from "${current}" to "${next}" (CONFIG SET), so ` +
+          'that aborts are delivered. It lasts until the server restarts (rx-abort sets it again on reconnect). ' +
+          'Put notify-keyspace-events K$ in the server configuration to keep it, or pass ' +
+          'configureNotifications: false so rx-abort never changes it.',
       );
     }
     this.#checked = true;
@@ -109,15 +141,25 @@ export class NotificationGuard {
       // A refused permission does not heal by retrying: fail every watch (and ready()) instead of waiting.
       if (!isPermissionError(error)) throw error;
       throw new NotificationsDisabledError(
-        `CONFIG is not available and the probe could not run (${(error as Error).message}); the Redis user ` +
-          `needs +set and +subscribe on ~${keyPrefix + prefix}* and ` +
-          `&${keyspaceChannel(db, keyPrefix + prefix)}*`,
-        { cause: error },
+        `CONFIG is not available and the probe could not run: ${(error as Error).message}`,
+        {
+          cause: error,
+          fix:
+            `Grant the Redis user +set and +subscribe on ~${keyPrefix + prefix}* and ` +
+            `&${keyspaceChannel(db, keyPrefix + prefix)}* (or +config|get, to check without a probe).`,
+        },
       );
     }
     if (!seen) {
       throw new NotificationsDisabledError(
         `CONFIG is not available and a probe key's "set" event did not arrive within ${probeTimeout} ms`,
+        {
+          fix:
+            'This user may not run CONFIG, so rx-abort can neither check nor set it: ask the administrator to ' +
+            'set notify-keyspace-events to include "K$" (redis.conf, an AWS ElastiCache parameter group, heroku ' +
+            "redis:keyspace-notifications, or your provider's instance setting). With a database other than 0, " +
+            'the user also needs +select.',
+        },
       );
     }
     return false;

@@ -7,18 +7,21 @@ import { type DirectWatchBackend, type WatchSink, watchInto } from '../../core/w
 import type { EventBackend } from '../EventBackend.js';
 import { ClusterKeyspaceSubscriber } from './ClusterKeyspaceSubscriber.js';
 import { CommandRunner } from './CommandRunner.js';
+import { EvictionGuard } from './EvictionGuard.js';
 import { KeyspaceSubscriber, type SubscriberConnection } from './KeyspaceSubscriber.js';
-import { keyspaceChannel, markKey } from './keys.js';
+import { keyspaceChannel, markKey, probeKey } from './keys.js';
 import { loadIoredis } from './loadIoredis.js';
 import { MarkWriter } from './MarkWriter.js';
-import { decodeMark, decodePublishedMark } from './markValue.js';
+import { decodeMark, decodePublishedMark, markWithoutDetails } from './markValue.js';
 import { NotificationGuard } from './NotificationGuard.js';
+import { PeriodicReread } from './PeriodicReread.js';
 import {
   type RedisBackendOptions,
   type RedisBackendUrlOptions,
   type ResolvedRedisBackendOptions,
   resolveRedisBackendOptions,
 } from './RedisBackendOptions.js';
+import { isWrongTypeError } from './replyErrors.js';
 import { isCluster, nodeProbeTag } from './slotGroups.js';
 import type { RedisClient } from './types.js';
 import { WatchTable } from './WatchTable.js';
@@ -38,7 +41,8 @@ export type { RedisBackendOptions, RedisBackendUrlOptions } from './RedisBackend
  * Nothing is lost: a watch reads the key once its subscription is confirmed, and again after every
  * reconnect, so an abort written before, during or after the watch lands. Aborts are pushed, never
  * polled: a backend with nothing watched sends Redis nothing, and one that watches sends only the cheap
- * notification check every `notificationCheckInterval` (30 s). At the first watch (or
+ * notification check and a batched re-read of its watched keys (the safety net for notifications switched
+ * off and on again) every `notificationCheckInterval` (30 s). At the first watch (or
  * {@link RedisBackend.ready}) it makes sure keyspace notifications are on, and checks again after every
  * reconnect.
  *
@@ -69,8 +73,12 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
   readonly #keyPrefix: string;
   readonly #commands: CommandRunner;
   readonly #guard: NotificationGuard;
-  readonly #watches: WatchTable<AbortEvent>;
+  readonly #eviction: EvictionGuard;
   readonly #writer: MarkWriter;
+  readonly #watches: WatchTable<AbortEvent>;
+  readonly #reread: PeriodicReread;
+  /** The eviction check of the command client's current connection, before its first write. */
+  #writeChecked: Promise<void> | undefined;
   readonly #errors = new Subject<unknown>();
   #subscriber: KeyspaceSubscriber | ClusterKeyspaceSubscriber | undefined;
   #closed = false;
@@ -106,9 +114,23 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
       db: this.#db,
       keyPrefix: this.#keyPrefix,
     });
+    this.#eviction = new EvictionGuard({
+      commands: this.#commands,
+      requireNoEviction: resolved.requireNoEviction,
+    });
     // Every channel of ours starts with this; the id follows (one string per watched id, no key stored).
     const channelBase = keyspaceChannel(this.#db, this.#keyPrefix + this.#key(''));
     const channelOf = (id: string): string => channelBase + id;
+    this.#writer = new MarkWriter({
+      client,
+      cluster: this.#cluster !== undefined,
+      commands: this.#commands,
+      keyOf: (id) => this.#key(id),
+      serverKeyOf: (id) => this.#keyPrefix + this.#key(id),
+      channelOf,
+      replicas: resolved.replicas,
+      replicaTimeout: resolved.replicaTimeout,
+    });
     this.#watches = new WatchTable<AbortEvent>({
       client,
       cluster: this.#cluster !== undefined,
@@ -118,16 +140,17 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
       idOf: (channel) => channel.slice(channelBase.length),
       decode: decodeMark,
       decodePublished: decodePublishedMark,
-      subscriber: () => this.#subscriberFor(),
+      decodeWrongType: (id) => markWithoutDetails(id),
+      subscriber: () => {
+        this.#reread.start();
+        return this.#subscriberFor();
+      },
       report: (error) => this.#errors.next(error),
     });
-    this.#writer = new MarkWriter({
-      client,
-      cluster: this.#cluster !== undefined,
-      commands: this.#commands,
-      keyOf: (id) => this.#key(id),
-      fullKeyOf: (id) => this.#keyPrefix + this.#key(id),
-      channelOf,
+    this.#reread = new PeriodicReread({
+      interval: resolved.notificationCheckInterval,
+      watched: () => this.#watches.size,
+      reread: () => this.#watches.rereadAll(),
     });
   }
 
@@ -170,14 +193,24 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
 
   mark(events: readonly AbortEvent[], abortTtl: number): Promise<void> {
     if (this.#closed) return Promise.reject(new BackendClosedError('redis'));
-    return this.#writer.write(events, abortTtl);
+    if (events.length === 0) return Promise.resolve();
+    const checked = this.#checkBeforeWrite();
+    if (!this.#options.requireNoEviction) return this.#writer.write(events, abortTtl);
+    return checked.then(() => this.#writer.write(events, abortTtl));
   }
 
   read(id: string): Promise<AbortEvent | null> {
     if (this.#closed) return Promise.reject(new BackendClosedError('redis'));
     return this.#commands
       .run('GET', () => this.#client.get(this.#key(id)))
-      .then((value) => decodeMark(id, value));
+      .then(
+        (value) => decodeMark(id, value),
+        (error: unknown) => {
+          // A key of another type under the prefix counts as an abort with no details (fail closed).
+          if (isWrongTypeError(error)) return markWithoutDetails(id);
+          throw error;
+        },
+      );
   }
 
   watch(id: string): Observable<AbortEvent> {
@@ -192,6 +225,7 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
+    this.#reread.close();
     this.#subscriber?.close();
     this.#watches.close(new BackendClosedError('redis'));
     this.#errors.complete();
@@ -207,6 +241,32 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
     return markKey(this.prefix, id);
   }
 
+  /** A channel under the watched namespace that no mark uses: the subscriber's permission check. */
+  #permissionChannel(): string {
+    return keyspaceChannel(this.#db, this.#keyPrefix + probeKey(this.prefix, 'permission'));
+  }
+
+  /**
+   * The eviction check of the command client's connection (`maxmemory-policy`, at the first write and
+   * again after a write found the client disconnected): awaited by `mark()` with `requireNoEviction`, else run in the background for its warning.
+   */
+  #checkBeforeWrite(): Promise<void> {
+    // A write that finds the client disconnected checks again once it is back (no listener on the client).
+    if (this.#client.status !== 'ready') this.#writeChecked = undefined;
+    if (this.#writeChecked === undefined) {
+      const nodes: Array<Parameters<EvictionGuard['check']>[0]> =
+        this.#cluster === undefined ? [this.#client as RedisClient] : this.#cluster.nodes('master');
+      const checked = Promise.all(nodes.map((node) => this.#eviction.check(node))).then(() => undefined);
+      this.#writeChecked = checked;
+      // A failed check is retried at the next write; without requireNoEviction it is only reported.
+      checked.catch((error: unknown) => {
+        if (this.#writeChecked === checked) this.#writeChecked = undefined;
+        if (!this.#options.requireNoEviction) this.#errors.next(error);
+      });
+    }
+    return this.#writeChecked;
+  }
+
   #subscriberFor(): KeyspaceSubscriber | ClusterKeyspaceSubscriber {
     if (this.#subscriber !== undefined) return this.#subscriber;
     const { notificationCheckInterval: checkInterval } = this.#options;
@@ -216,23 +276,41 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
       this.#subscriber = new ClusterKeyspaceSubscriber({
         cluster,
         listener: this.#watches,
-        prepare: (subscriber, master) =>
-          this.#guard.ensure(subscriber, master, nodeProbeTag(cluster, master)),
+        prepare: async (subscriber, master) => {
+          await this.#eviction.check(master);
+          return this.#guard.ensure(subscriber, master, nodeProbeTag(cluster, master));
+        },
+        permissionChannel: this.#permissionChannel(),
         report,
         checkInterval,
         topologyInterval: this.#options.clusterTopologyInterval,
       });
     } else {
       const client = this.#client as RedisClient;
+      const retryStrategy = client.options.retryStrategy;
+      const commandTimeout = this.#options.commandTimeout;
       const connection = client.duplicate({
         autoResubscribe: false,
         lazyConnect: true,
         maxRetriesPerRequest: null,
+        // Reconnect at least every commandTimeout, so a refused password or ACL is found within that bound
+        // once the server answers again (the user's own strategy still decides whether to stop).
+        retryStrategy: (times: number) => {
+          const delay =
+            typeof retryStrategy === 'function'
+              ? retryStrategy(times)
+              : Math.min(50 * 2 ** (times - 1), 5000);
+          return typeof delay === 'number' ? Math.min(delay, commandTimeout) : delay;
+        },
       }) as unknown as SubscriberConnection;
       this.#subscriber = new KeyspaceSubscriber({
         connection,
         listener: this.#watches,
-        prepare: (subscriber) => this.#guard.ensure(subscriber, client, ''),
+        prepare: async (subscriber) => {
+          await this.#eviction.check(client);
+          return this.#guard.ensure(subscriber, client, '');
+        },
+        permissionChannel: this.#permissionChannel(),
         checkInterval,
         report,
       });

@@ -32,8 +32,10 @@ export interface RedisBackendOptions {
    * While at least one id is watched, how often (in milliseconds) to check that keyspace notifications are
    * still on (`CONFIG GET`, or a probe key where `CONFIG` is not allowed). If someone switched them off, the
    * backend turns them back on when allowed, re-reads every watched key and emits a process warning; if
-   * it may not, every watch errors with {@link NotificationsDisabledError}. `0` checks only on (re)connect.
-   * Nothing is sent while nothing is watched.
+   * it may not, every watch errors with {@link NotificationsDisabledError}. Every interval it also re-reads
+   * every watched key (one `GET` per id, in `MULTI`s of 1,000), so an abort issued while notifications were
+   * off, however briefly, lands within one interval in every process. `0` checks only on (re)connect and
+   * never re-reads periodically. Nothing is sent while nothing is watched.
    * @default 30_000
    */
   notificationCheckInterval?: number;
@@ -50,6 +52,29 @@ export interface RedisBackendOptions {
    * @default 1000
    */
   probeTimeout?: number;
+  /**
+   * Whether a server that may evict keys is an error rather than a warning. Where `CONFIG GET` is allowed,
+   * the backend reads `maxmemory-policy` when it connects and reconnects; under any policy but
+   * `noeviction` marks can be evicted (an aborted queued task would then run), so it emits one process
+   * warning `RX_ABORT_EVICTION_RISK`, or, with `true`, `ready()`, `abort()` and every watch reject with
+   * {@link EvictionPolicyError}.
+   * @default false
+   */
+  requireNoEviction?: boolean;
+  /**
+   * How many replicas must hold a mark before `abort()` resolves: with `n > 0`, every write is followed on
+   * the same connection by `WAIT n replicaTimeout` (on Cluster, on each slot group's master), and `abort()`
+   * rejects with {@link ReplicationTimeoutError} when fewer confirm in time. Use it with Sentinel or
+   * Cluster failover, where replication is asynchronous and a promoted replica can lack an acknowledged
+   * write. `0`: resolve once the master has it.
+   * @default 0
+   */
+  replicas?: number;
+  /**
+   * With `replicas > 0`: how long (in milliseconds) `WAIT` may wait for the replicas.
+   * @default 1000
+   */
+  replicaTimeout?: number;
 }
 
 /** Options of {@link RedisBackend.fromUrl}. */
@@ -67,6 +92,9 @@ export interface ResolvedRedisBackendOptions {
   readonly notificationCheckInterval: number;
   readonly clusterTopologyInterval: number;
   readonly probeTimeout: number;
+  readonly requireNoEviction: boolean;
+  readonly replicas: number;
+  readonly replicaTimeout: number;
 }
 
 const MAX_TIMER = 2 ** 31 - 1;
@@ -91,10 +119,20 @@ export function resolveRedisBackendOptions(options: RedisBackendOptions): Resolv
   const configureNotifications = checked.configureNotifications ?? true;
   if (typeof configureNotifications !== 'boolean')
     throw new TypeError('options.configureNotifications must be a boolean');
+  const requireNoEviction = checked.requireNoEviction ?? false;
+  if (typeof requireNoEviction !== 'boolean')
+    throw new TypeError('options.requireNoEviction must be a boolean');
+  const replicas = checked.replicas ?? 0;
+  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0 || replicas > 100) {
+    throw new RangeError('options.replicas must be an integer from 0 to 100');
+  }
   return {
     client,
     prefix,
     configureNotifications,
+    requireNoEviction,
+    replicas,
+    replicaTimeout: milliseconds(checked.replicaTimeout, 'replicaTimeout', 1000, 1),
     commandTimeout: milliseconds(checked.commandTimeout, 'commandTimeout', 5000, 1),
     probeTimeout: milliseconds(checked.probeTimeout, 'probeTimeout', 1000, 1),
     notificationCheckInterval: milliseconds(

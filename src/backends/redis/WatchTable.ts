@@ -4,7 +4,7 @@ import { BackendClosedError } from '../../core/errors/BackendClosedError.js';
 import type { WatchSink } from '../../core/watchSink.js';
 import type { CommandRunner } from './CommandRunner.js';
 import type { ChannelListener } from './KeyspaceSubscriber.js';
-import { isPermissionError } from './replyErrors.js';
+import { isPermissionError, isWrongTypeError } from './replyErrors.js';
 import type { RedisClient } from './types.js';
 
 /** What the table needs of a subscriber: channels added and removed (it is the subscriber's listener). */
@@ -34,6 +34,8 @@ export interface WatchTableOptions<T> {
    * a well-formed value (then the key is read instead, and what is stored decides).
    */
   decodePublished(id: string, message: string): T | undefined;
+  /** What a key of another type (GET fails with WRONGTYPE) counts as; `null`: nothing. */
+  decodeWrongType(id: string): T | null;
   /** The subscriber, created on the first watch. */
   subscriber(): ChannelSubscriber;
   /** Non-fatal errors (a failed read that is retried). */
@@ -225,6 +227,17 @@ export class WatchTable<T> implements ChannelListener {
     if (!this.#closed) this.#options.subscriber().remove(record.channel);
   }
 
+  /**
+   * Re-reads the key of every watched id whose subscription is confirmed, in the same batches as any
+   * read: the periodic safety net for aborts whose event was never published (notifications switched off
+   * for a while, a value of another type written under the prefix).
+   */
+  rereadAll(): void {
+    for (const record of this.#records.values()) {
+      if (!this.#unconfirmed.has(record)) this.#queueRead(record, undefined);
+    }
+  }
+
   /** Errors every watch with `error` and refuses new ones. */
   close(error: unknown): void {
     this.#closed = true;
@@ -322,6 +335,12 @@ export class WatchTable<T> implements ChannelListener {
     void replies.then((results) => {
       for (const [index, read] of reads.entries()) {
         const [error, value] = results[index] ?? [null, null];
+        if (isWrongTypeError(error)) {
+          // A key of another type under the prefix: what it counts as is the decoder's call (fail closed).
+          const decoded = this.#options.decodeWrongType(idOf(read.record.channel));
+          if (decoded !== null) read.record.deliver(decoded, read.target);
+          continue;
+        }
         if (error !== null) {
           this.#readFailed(read, error);
           continue;

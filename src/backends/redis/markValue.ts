@@ -16,6 +16,18 @@ export function encodeMark(event: AbortEvent): string {
 }
 
 /**
+ * The event of a mark whose details cannot be read: a malformed string, or a key of another type under the
+ * prefix (`WRONGTYPE`: someone ran `LPUSH`/`HSET` on it). It counts as an abort with no details (fail
+ * closed): mode `'abort'`, no reason, no graceful deadline.
+ */
+export const markWithoutDetails = (id: string, now = Date.now()): AbortEvent => ({
+  id,
+  mode: 'abort',
+  abortTimeout: 0,
+  at: now,
+});
+
+/**
  * Turns a stored value back into an event. Anything under the prefix counts as an abort: a value that is
  * too large, not JSON, or not of our shape decodes to `{ mode: 'abort' }` with no reason, and nothing from
  * the value is ever evaluated. Returns `null` only when there is no value.
@@ -26,7 +38,7 @@ export function decodeMark(
   now = Date.now(),
 ): AbortEvent | null {
   if (value === null || value === undefined) return null;
-  const fallback: AbortEvent = { id, mode: 'abort', abortTimeout: 0, at: now };
+  const fallback = markWithoutDetails(id, now);
   if (value.length > MAX_MARK_BYTES) return fallback;
   let parsed: unknown;
   try {

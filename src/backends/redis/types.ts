@@ -10,6 +10,7 @@ export type RedisClient = Pick<
   | 'mget'
   | 'set'
   | 'multi'
+  | 'pipeline'
   | 'config'
   | 'duplicate'
   | 'status'

@@ -9,6 +9,7 @@ import {
   Abort,
   Abortable,
   NotificationsDisabledError,
+  RedisAuthError,
   RedisBackend,
   type RedisBackendUrlOptions,
   RedisUnavailableError,
@@ -328,13 +329,14 @@ describe('RedisBackend with an ACL user limited to its prefix (minimal command s
     expect(await admin.exists(`${prefix}in-3`)).toBe(0); // admin is in db 0
   });
 
-  it('rejects abort() with RedisUnavailableError carrying the WRONGPASS cause when the password is wrong', async () => {
+  it('rejects abort() at once with RedisAuthError carrying the WRONGPASS reply when the password is wrong', async () => {
     const { backend, abortable } = await userBackend({
       password: 'not-the-password',
       backend: { redisOptions: { retryStrategy: () => 50 } },
     });
     const error = await abortable.abort('x').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RedisUnavailableError);
+    // Waiting cannot help (the server refuses these credentials), so it does not wait for commandTimeout.
+    expect(error).toBeInstanceOf(RedisAuthError);
     expect(String((error as Error).cause)).toMatch(/WRONGPASS/);
     expect(backend.watchedIds).toBe(0);
     expect(await admin.keys('acl:*')).not.toContain(`${backend.prefix}x`);

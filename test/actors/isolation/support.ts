@@ -1,0 +1,55 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { ISOLATE_CHANNEL, type IsolateEvent } from '../../../src/index.js';
+
+/** The module of the isolation tests' handlers (see fixtures/behaviours.ts). */
+export const BEHAVIOURS = new URL('./fixtures/behaviours.ts', import.meta.url);
+
+/** The args of the behaviours module. */
+export type BehaviourArgs = [what: string, param: number | null];
+
+/** Records what {@link ISOLATE_CHANNEL} publishes while it is open. */
+export class IsolateLog {
+  readonly events: IsolateEvent[] = [];
+  readonly #listener = (message: unknown): void => {
+    this.events.push(message as IsolateEvent);
+  };
+
+  constructor() {
+    subscribe(ISOLATE_CHANNEL, this.#listener);
+  }
+
+  /** Events of one type (of one message, for `'terminated'`). */
+  of(type: IsolateEvent['type'], messageId?: string): IsolateEvent[] {
+    return this.events.filter(
+      (event) => event.type === type && (messageId === undefined || event.messageId === messageId),
+    );
+  }
+
+  /** Started and not yet exited. */
+  get alive(): number {
+    return this.of('started').length - this.of('terminated').length - this.of('exited').length;
+  }
+
+  close(): void {
+    unsubscribe(ISOLATE_CHANNEL, this.#listener);
+  }
+}
+
+/** Whether a process id is still alive. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Worker threads and child processes among the active handles of this process. */
+export function isolateHandles(): number {
+  const handles = (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles();
+  return handles.filter((handle) => {
+    const name = handle.constructor?.name ?? '';
+    return name === 'Worker' || name === 'ChildProcess' || name === 'MessagePort';
+  }).length;
+}
