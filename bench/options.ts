@@ -46,8 +46,16 @@ export interface BenchOptions {
 }
 
 /** The parts of a run. */
-export type Phase = 'skip' | 'scale' | 'latency' | 'throughput' | 'bullmq' | 'isolation';
-const PHASES: readonly Phase[] = ['skip', 'scale', 'latency', 'throughput', 'bullmq', 'isolation'];
+export type Phase = 'skip' | 'scale' | 'latency' | 'throughput' | 'bullmq' | 'isolation' | 'outcomes';
+const PHASES: readonly Phase[] = [
+  'skip',
+  'scale',
+  'latency',
+  'throughput',
+  'bullmq',
+  'isolation',
+  'outcomes',
+];
 
 const USAGE = `npm run bench -- [options]
 
@@ -58,7 +66,7 @@ const USAGE = `npm run bench -- [options]
   --gap-max 200              random pause before each abort, 0..N ms
   --young-share 0.25         share of abort targets younger than 1 s
   --throughput 40000         watched ids in the throughput run (two workers)
-  --only latency,scale       run only these phases (skip, scale, latency, throughput, bullmq, isolation)
+  --only latency,scale       run only these phases (skip, scale, latency, throughput, bullmq, isolation, outcomes)
   --profile                  CPU-profile the throughput workers (bench/results/profiles)
   --source                   run src/ through tsx instead of a tsc build (adds keepNames overhead)
   --library path/index.js    measure an already built copy of the library (e.g. a patched build)

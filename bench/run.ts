@@ -16,6 +16,7 @@ import { type BullmqPhase, renderBullmq, runBullmq } from './phases/bullmq.js';
 import { runFloor } from './phases/floor.js';
 import { runIsolation } from './phases/isolation.js';
 import { runLatency } from './phases/latency.js';
+import { runOutcomes } from './phases/outcomes.js';
 import { runScale } from './phases/scale.js';
 import { runSkipCheck } from './phases/skipCheck.js';
 import { runThroughput } from './phases/throughput.js';
@@ -200,6 +201,16 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     await quiet('isolation');
     partial.isolation = await runIsolation();
     log(`isolation: ${JSON.stringify(partial.isolation)}`);
+  }
+
+  if (options.phases.includes('outcomes')) {
+    log(`outcomes: report write and abortAndWait round trip, ${options.aborts} samples...`);
+    await quiet('outcomes');
+    const run = await runOutcomes(options.aborts);
+    partial.outcomes = run;
+    log(
+      `outcomes: report/abort write p50 ${run.reportToAbortP50}x, abortAndWait/delivery p50 ${run.roundTripToDeliveryP50}x (${run.abortAndWait.p50Ms} ms)`,
+    );
   }
 
   machine.loadAvgAtEnd = loadavg().map((n) => Math.round(n * 100) / 100);

@@ -3,6 +3,8 @@
 //
 //   REDIS_URL=redis://127.0.0.1:6379 npx tsx examples/bullmq.ts
 //
+// run: no-run (test/integration/bullmq/example.test.ts runs it against a redis-server of its own)
+//
 // Everything runs in this process for brevity; abortJob() works the same from any other process.
 import { Queue, Worker } from 'bullmq';
 import { abortableProcessor, abortJob, JobAbortedError } from '../src/bullmq/index.js';

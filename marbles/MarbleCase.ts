@@ -1,4 +1,4 @@
-import type { AbortEvent, AbortOptions } from '../src/index.js';
+import type { AbortEvent, AbortOptions, AbortOutcome, AbortOutcomeReport } from '../src/index.js';
 
 /**
  * The shape of a behaviour scenario in the marble catalogue.
@@ -29,6 +29,19 @@ export interface MarbleCase {
    * when each watch is established and released. An id missing here must never be watched.
    */
   readonly watches: Readonly<Record<string, readonly string[]>>;
+  /**
+   * When a worker reports an outcome (`abortable.reportOutcome(value)`): letters are keys of `values`.
+   * Reported outcomes live the Abortable's `abortTtl`.
+   */
+  readonly reports?: {
+    readonly marbles: string;
+    readonly values: Readonly<Record<string, AbortOutcomeReport>>;
+  };
+  /**
+   * For every id whose outcomes the backend is asked to watch, the expected subscriptions of
+   * `backend.watchOutcome(id)`. An id missing here must never have its outcomes watched.
+   */
+  readonly outcomeWatches?: Readonly<Record<string, readonly string[]>>;
   /** Checks made at given frames (letters are keys of `values`). */
   readonly probes?: {
     readonly marbles: string;
@@ -42,7 +55,7 @@ export interface AbortCall {
   readonly options?: AbortOptions;
 }
 
-/** A subscriber of `abort$(id)`, or of a hot source piped through one of the abort operators. */
+/** A subscriber of `abort$(id)` or `outcome$(id)`, or of a hot source piped through one of the abort operators. */
 export type Watcher = AbortWatcher | OperatorWatcher;
 
 interface WatcherBase {
@@ -60,9 +73,9 @@ interface WatcherBase {
   readonly error?: unknown;
 }
 
-/** `abortable.abort$(id)`. */
+/** `abortable.abort$(id)`, or `abortable.outcome$(id)`. */
 export interface AbortWatcher extends WatcherBase {
-  readonly op: 'abort$';
+  readonly op: 'abort$' | 'outcome$';
 }
 
 /** `source.pipe(takeUntilAborted(id))` or `source.pipe(throwOnAbort(id))`. */
@@ -107,3 +120,6 @@ export const aborted = (id: string, expected: AbortEvent | null): Probe => ({
   id,
   expected,
 });
+
+/** The outcome `reportOutcome(report)` stores at frame `at` (its default `at`). */
+export const abortOutcome = (report: AbortOutcomeReport, at: number): AbortOutcome => ({ ...report, at });

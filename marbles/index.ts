@@ -1,5 +1,6 @@
 import { abortCases } from './abort.marbles.js';
 import { operatorCases } from './operators.marbles.js';
+import { outcomeCases } from './outcomes.marbles.js';
 import type { MarbleSection } from './render.js';
 
 export type { AbortCall, MarbleCase, Probe, Watcher } from './MarbleCase.js';
@@ -19,5 +20,12 @@ export const catalogue: readonly MarbleSection[] = [
       '`takeUntilAborted(id)` completes a pipeline when `id` is aborted; `throwOnAbort(id)` errors it with ' +
       '`Abort`. Both subscribe to the abort watch before the source.',
     cases: operatorCases,
+  },
+  {
+    title: 'outcome$',
+    description:
+      '`abortable.outcome$(id)` emits one `AbortOutcome` when a worker reports what it did about an abort ' +
+      "of `id` (`'skipped'`, `'stopped'` or `'finished'`), then completes.",
+    cases: outcomeCases,
   },
 ];

@@ -37,8 +37,8 @@ const showProbe = (probe: Probe): string =>
 /** What the watcher subscribes to, as code. */
 export const watcherLabel = (watcher: Watcher): string => {
   const call =
-    watcher.op === 'abort$'
-      ? `abort$(${show(watcher.id)})`
+    watcher.op === 'abort$' || watcher.op === 'outcome$'
+      ? `${watcher.op}(${show(watcher.id)})`
       : `source.pipe(${watcher.op}(${show(watcher.id)}))`;
   return watcher.name === undefined ? call : `${call} [${watcher.name}]`;
 };
@@ -48,9 +48,10 @@ const ruler = (width: number): string =>
 
 function rows(scenario: MarbleCase): Row[] {
   const result: Row[] = [['abort()', 'calls', scenario.aborts]];
+  if (scenario.reports !== undefined) result.push(['reportOutcome()', 'calls', scenario.reports.marbles]);
   for (const watcher of scenario.watchers) {
     const label = watcherLabel(watcher);
-    if (watcher.op !== 'abort$') {
+    if ('source' in watcher) {
       result.push(['source', 'emits', watcher.source.marbles]);
       const subscriptions = watcher.source.subscriptions;
       if (subscriptions.length === 0) result.push(['', 'subscribed', '(never)']);
@@ -64,6 +65,11 @@ function rows(scenario: MarbleCase): Row[] {
       result.push([index === 0 ? `backend.watch(${show(id)})` : '', 'subscribed', subscription]);
     });
   }
+  for (const [id, subscriptions] of Object.entries(scenario.outcomeWatches ?? {})) {
+    subscriptions.forEach((subscription, index) => {
+      result.push([index === 0 ? `backend.watchOutcome(${show(id)})` : '', 'subscribed', subscription]);
+    });
+  }
   if (scenario.probes !== undefined) result.push(['probes', 'checks', scenario.probes.marbles]);
   return result;
 }
@@ -74,6 +80,8 @@ function legend(scenario: MarbleCase): string[] {
     if (!lines.includes(line)) lines.push(line);
   };
   for (const [letter, call] of Object.entries(scenario.calls)) add(`${letter} = ${showCall(call)}`);
+  for (const [letter, report] of Object.entries(scenario.reports?.values ?? {}))
+    add(`${letter} = reportOutcome(${show(report)})`);
   for (const watcher of scenario.watchers) {
     for (const [letter, value] of Object.entries(watcher.values ?? {})) add(`${letter} = ${show(value)}`);
     if (watcher.expected.includes('#')) add(`# = ${show(watcher.error)}`);

@@ -16,9 +16,16 @@ export {
   type RedisBackendUrlOptions,
 } from './backends/redis/RedisBackend.js';
 export type { RedisClient } from './backends/redis/types.js';
-export { Abortable, type AbortableOptions, type AbortOptions } from './core/Abortable.js';
+export {
+  type AbortAndWaitOptions,
+  Abortable,
+  type AbortableOptions,
+  type AbortOptions,
+  type ReportOutcomeOptions,
+} from './core/Abortable.js';
 export type { AbortEvent } from './core/AbortEvent.js';
 export { ABORT_MODES, type AbortMode } from './core/AbortMode.js';
+export { ABORT_OUTCOME_KINDS, type AbortOutcome, type AbortOutcomeKind } from './core/AbortOutcome.js';
 // Top-level functions and operators (use the { abortable } option, else the process-wide default).
 export { abort, type TopLevelAbortOptions } from './core/abort.js';
 export { abort$, type WatchOptions } from './core/abort$.js';
@@ -30,7 +37,7 @@ export {
   type TopLevelAbortSignalOptions,
   type WatchedAbortSignal,
 } from './core/abortSignal.js';
-export { getDefaultAbortable, setDefaultAbortable } from './core/defaultAbortable.js';
+export { type AbortableProvider, getDefaultAbortable, setDefaultAbortable } from './core/defaultAbortable.js';
 export { Abort } from './core/errors/Abort.js';
 export { BackendClosedError } from './core/errors/BackendClosedError.js';
 export { NoAbortableError } from './core/errors/NoAbortableError.js';
@@ -43,6 +50,7 @@ export {
   MAX_ID_LENGTH,
   MAX_REASON_LENGTH,
 } from './core/validate.js';
+export { type AbortOutcomeReport, MAX_WORKER_ID_LENGTH } from './core/validateOutcome.js';
 
 // Actors, brokers and workers
 
@@ -60,6 +68,7 @@ export { AbortCheckError } from './actors/errors/AbortCheckError.js';
 export { ActorAlreadyDeclaredError } from './actors/errors/ActorAlreadyDeclaredError.js';
 export { ActorNotFoundError } from './actors/errors/ActorNotFoundError.js';
 export { BrokerClosedError } from './actors/errors/BrokerClosedError.js';
+export { OutcomeReportError } from './actors/errors/OutcomeReportError.js';
 export { WorkerStoppedError } from './actors/errors/WorkerStoppedError.js';
 export { getBroker, setBroker } from './actors/getBroker.js';
 export { isAbortable } from './actors/isAbortable.js';

@@ -2,6 +2,7 @@ import type { BenchOptions } from '../options.js';
 import type { FloorRun } from '../phases/floor.js';
 import type { IsolationRun } from '../phases/isolation.js';
 import type { LatencyRun } from '../phases/latency.js';
+import type { OutcomesRun } from '../phases/outcomes.js';
 import type { ScaleMeasure } from '../phases/scale.js';
 import type { SkipCheckRun } from '../phases/skipCheck.js';
 import type { ThroughputRun } from '../phases/throughput.js';
@@ -84,6 +85,8 @@ export interface BenchResults {
   throughput?: ThroughputRun;
   baselineThroughput?: ThroughputRun;
   skipCheck?: { ours: SkipCheckRun; baseline: SkipCheckRun };
+  /** Confirmed aborts: the worker's report write and the `abortAndWait` round trip (bench/phases/outcomes.ts). */
+  outcomes?: OutcomesRun;
   targets: TargetCheck[];
 }
 

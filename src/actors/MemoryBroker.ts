@@ -41,7 +41,9 @@ export interface MemoryBrokerStats {
  * objects with the sender), delivered at least once (a received message is held until it is acknowledged,
  * and a returned one goes back to the front of its queue), and delayed messages wait for their delay.
  *
- * Delays use one timer for the earliest due message; it keeps the process alive until then, and
+ * Delays use one timer for the earliest due message. It keeps the process alive only while a worker waits
+ * for messages (a started worker will get the message when it is due); once every worker has stopped, the
+ * timer no longer holds the process, so a script whose work is done exits even with messages still delayed.
  * `close()` clears it.
  *
  * @example
@@ -136,6 +138,7 @@ export class MemoryBroker implements Broker {
     return new Promise((resolve) => {
       const onAbort = (): void => {
         this.#waiters.delete(waiter);
+        this.#keepAlive();
         resolve([]);
       };
       const waiter: Waiter = {
@@ -143,17 +146,19 @@ export class MemoryBroker implements Broker {
         resolve: (deliveries) => {
           checked.signal.removeEventListener('abort', onAbort);
           this.#waiters.delete(waiter);
+          this.#keepAlive();
           resolve(deliveries);
         },
       };
       this.#waiters.add(waiter);
+      this.#keepAlive();
       checked.signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
   join(queueName?: string, options?: JoinOptions): Promise<void> {
     if (queueName !== undefined) validateName(queueName, 'queueName');
-    const checked = validateOptions<JoinOptions>(options);
+    const checked = validateOptions<JoinOptions>(options, { timeout: true });
     const limit =
       checked.timeout === undefined
         ? undefined
@@ -241,6 +246,17 @@ export class MemoryBroker implements Broker {
       },
       Math.min(MAX_TIMER, Math.max(0, next.dueAt - Date.now())),
     );
+    this.#keepAlive();
+  }
+
+  /**
+   * The timer of the next delayed message keeps the process alive only while a worker waits to receive:
+   * once every worker has stopped, a script whose work is done exits even with messages still delayed.
+   */
+  #keepAlive(): void {
+    if (this.#timer === undefined) return;
+    if (this.#waiters.size > 0) this.#timer.ref?.();
+    else this.#timer.unref?.();
   }
 
   #release(): void {
@@ -261,7 +277,12 @@ export class MemoryBroker implements Broker {
 
 /** Checks {@link ReceiveOptions}. */
 export function validateReceiveOptions(options: ReceiveOptions): ReceiveOptions {
-  const checked = validateOptions<ReceiveOptions>(options);
+  const checked = validateOptions<ReceiveOptions>(options, {
+    queues: true,
+    max: true,
+    consumer: true,
+    signal: true,
+  });
   if (!Array.isArray(checked.queues) || checked.queues.length === 0) {
     throw new TypeError('options.queues must be a non-empty array of queue names');
   }

@@ -13,6 +13,7 @@ import {
   fromEvent,
   ignoreElements,
   map,
+  merge,
   mergeMap,
   NEVER,
   type Observable,
@@ -33,11 +34,14 @@ import {
 } from 'rxjs';
 import { Abortable } from '../core/Abortable.js';
 import type { AbortEvent } from '../core/AbortEvent.js';
+import type { AbortOutcomeKind } from '../core/AbortOutcome.js';
 import { isPermanentError } from '../core/isPermanentError.js';
 import { validateMilliseconds, validateOptions } from '../core/validate.js';
+import { abortOutcomeOf } from './abortOutcomeOf.js';
 import type { Actor } from './actor.js';
 import type { Broker, Delivery } from './Broker.js';
 import { AbortCheckError } from './errors/AbortCheckError.js';
+import { OutcomeReportError } from './errors/OutcomeReportError.js';
 import { WorkerStoppedError } from './errors/WorkerStoppedError.js';
 import { isAbortable, skipsMessage } from './isAbortable.js';
 import { IsolatePools } from './isolation/IsolatePools.js';
@@ -127,6 +131,13 @@ const SHUTDOWN: Decision = { kind: 'shutdown' };
  *   handler's pipeline is unsubscribed (teardown runs), and the outcome is `aborted` (acknowledged, never
  *   retried). With `abortTimeout > 0`, `abortRequested$` emits first and the hard stop waits that long.
  *
+ * - when the backend carries outcomes (MemoryBackend, RedisBackend), the worker reports what it did about
+ *   each abort with `abortable.reportOutcome` (one write per aborted task, alongside the ack), for
+ *   `outcome$()` and `abortAndWait()`: `'skipped'` for a task it skipped, `'stopped'` for one it stopped (or
+ *   that failed after a graceful abort was requested), `'finished'` for one that completed within a
+ *   graceful abort's deadline; `workerId` is the worker's id. A report that fails becomes an `error` event
+ *   with an {@link OutcomeReportError}; the task is settled all the same.
+ *
  * Messages are acknowledged when their task succeeded, failed for good, was skipped or was aborted, and
  * returned to the queue when the worker stops before they finish.
  *
@@ -187,7 +198,15 @@ export class Worker {
     if (broker === null || typeof broker !== 'object' || typeof broker.receive !== 'function') {
       throw new TypeError('broker must be a Broker (for example getBroker() or new RedisBroker({ url }))');
     }
-    const checked = validateOptions<WorkerOptions>(options);
+    const checked = validateOptions<WorkerOptions>(options, {
+      queues: true,
+      concurrency: true,
+      abortCheckAttempts: true,
+      abortCheckBackoff: true,
+      abortCheckTimeout: true,
+      id: true,
+      scheduler: true,
+    });
     this.broker = broker;
     let queues: readonly string[] | undefined;
     if (checked.queues !== undefined) {
@@ -302,7 +321,7 @@ export class Worker {
    * @param options - see {@link StopOptions}.
    */
   stop(options?: StopOptions): Promise<void> {
-    const checked = validateOptions<StopOptions>(options);
+    const checked = validateOptions<StopOptions>(options, { timeout: true });
     const limit =
       checked.timeout === undefined
         ? 30_000
@@ -391,11 +410,14 @@ export class Worker {
         mergeMap((decision) => {
           switch (decision.kind) {
             case 'skip':
-              return this.#settle(delivery, 'ack', {
-                type: 'skipped',
-                mode: decision.mark.mode,
-                event: decision.mark,
-              });
+              return merge(
+                this.#reportOutcome(abortable, message, 'skipped'),
+                this.#settle(delivery, 'ack', {
+                  type: 'skipped',
+                  mode: decision.mark.mode,
+                  event: decision.mark,
+                }),
+              );
             case 'check-failed':
               return this.#settle(delivery, 'nack', {
                 type: 'requeued',
@@ -471,11 +493,14 @@ export class Worker {
       },
     }).pipe(
       mergeMap((outcome) =>
-        this.#conclude(
-          delivery,
-          actor,
-          outcome,
-          startedAt === undefined ? undefined : this.#now() - startedAt,
+        merge(
+          this.#reportOutcome(abortable, message, abortOutcomeOf(outcome)),
+          this.#conclude(
+            delivery,
+            actor,
+            outcome,
+            startedAt === undefined ? undefined : this.#now() - startedAt,
+          ),
         ),
       ),
     );
@@ -542,6 +567,35 @@ export class Worker {
         );
       }
     }
+  }
+
+  /**
+   * Reports what the worker did about an abort (`abortable.reportOutcome`), alongside the settle: one
+   * write, when the backend carries outcomes. A failed report becomes an `error` event with an
+   * {@link OutcomeReportError}; it never fails the task's pipeline.
+   */
+  #reportOutcome(
+    abortable: Abortable | undefined,
+    message: Message,
+    outcome: AbortOutcomeKind | undefined,
+  ): Observable<never> {
+    if (abortable === undefined || outcome === undefined || !abortable.hasOutcomes) return EMPTY;
+    const at = this.#now();
+    return defer(() =>
+      abortable.reportOutcome({ id: message.messageId, outcome, at, workerId: this.id }),
+    ).pipe(
+      ignoreElements(),
+      catchError((error: unknown) => {
+        this.#emit({
+          type: 'error',
+          workerId: this.id,
+          at: this.#now(),
+          messageId: message.messageId,
+          error: new OutcomeReportError(message.messageId, outcome, error),
+        });
+        return EMPTY;
+      }),
+    );
   }
 
   /** Acknowledges or returns a delivery, then emits its final event; a failed settle becomes an `error` event. */

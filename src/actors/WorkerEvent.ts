@@ -31,8 +31,8 @@ export interface MessageEventFields {
  *   pre-start abort check kept failing (`'abort-check-failed'`), or a retry could not be enqueued
  *   (`'retry-failed'`).
  *
- * `error` events report problems outside a task's outcome (receiving failed, an ack failed); the worker
- * keeps going.
+ * `error` events report problems outside a task's outcome (receiving failed, an ack failed, an abort
+ * outcome could not be reported: {@link OutcomeReportError}); the worker keeps going.
  *
  * @example
  * ```ts
@@ -44,16 +44,22 @@ export interface MessageEventFields {
  * ```
  */
 export type WorkerEvent =
-  | (MessageEventFields & { readonly type: 'received' })
   | (MessageEventFields & {
+      /** The message was taken from the queue. */ readonly type: 'received';
+    })
+  | (MessageEventFields & {
+      /** The message was skipped by the pre-start abort check. */
       readonly type: 'skipped';
       /** The mode of the abort that skipped it. */
       readonly mode: AbortMode;
       /** The abort mark. */
       readonly event: AbortEvent;
     })
-  | (MessageEventFields & { readonly type: 'started' })
   | (MessageEventFields & {
+      /** The message was its handler was called. */ readonly type: 'started';
+    })
+  | (MessageEventFields & {
+      /** The message was the task completed. */
       readonly type: 'succeeded';
       /** Milliseconds from the handler call to completion. */
       readonly durationMs: number;
@@ -63,13 +69,17 @@ export type WorkerEvent =
       readonly abortRequested: boolean;
     })
   | (MessageEventFields & {
+      /** The message was the task failed for good. */
       readonly type: 'failed';
       /** Milliseconds from the handler call to the failure; absent when the handler was never called. */
       readonly durationMs?: number;
+      /** The failure: what the task threw or errored with, or an ActorNotFoundError. */
       readonly error: unknown;
     })
   | (MessageEventFields & {
+      /** The message was the attempt failed and a retry was enqueued. */
       readonly type: 'retried';
+      /** Milliseconds from the handler call to the failure. */
       readonly durationMs: number;
       /** The failure of this attempt. */
       readonly error: unknown;
@@ -77,6 +87,7 @@ export type WorkerEvent =
       readonly delay: number;
     })
   | (MessageEventFields & {
+      /** The message was the task was stopped by an abort. */
       readonly type: 'aborted';
       /** Milliseconds from the handler call to the stop; absent when the handler was never called. */
       readonly durationMs?: number;
@@ -88,7 +99,9 @@ export type WorkerEvent =
       readonly graceful: boolean;
     })
   | (MessageEventFields & {
+      /** The message was returned to the queue unrun or unfinished. */
       readonly type: 'requeued';
+      /** Why it went back: the worker stopped, the pre-start abort check kept failing, or a retry could not be enqueued. */
       readonly reason: 'shutdown' | 'abort-check-failed' | 'retry-failed';
       /** Milliseconds from the handler call to the stop, when it had started. */
       readonly durationMs?: number;
@@ -96,11 +109,15 @@ export type WorkerEvent =
       readonly error?: unknown;
     })
   | {
+      /** A problem outside a task's outcome: receiving or acknowledging failed; the worker keeps going. */
       readonly type: 'error';
+      /** The worker that emitted it. */
       readonly workerId: string;
+      /** When, in the worker's clock (milliseconds since the epoch). */
       readonly at: number;
       /** The message concerned, if any. */
       readonly messageId?: string;
+      /** What went wrong. */
       readonly error: unknown;
     };
 

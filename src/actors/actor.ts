@@ -154,7 +154,18 @@ export class Actor<Args extends readonly unknown[] = readonly unknown[], Result 
     options?: ActorOptions | IsolatedActorOptions,
   ) {
     this.name = validateName(name, 'name');
-    const checked = validateOptions<IsolatedActorOptions>(options);
+    const checked = validateOptions<IsolatedActorOptions>(options, {
+      queueName: true,
+      abortable: true,
+      maxRetries: true,
+      minBackoff: true,
+      maxBackoff: true,
+      broker: true,
+      isolation: true,
+      terminateGrace: true,
+      execArgv: true,
+      resourceLimits: true,
+    });
     if (typeof handler === 'function') {
       const isolationKey = ISOLATION_KEYS.find((key) => checked[key] !== undefined);
       if (isolationKey !== undefined) {
@@ -231,7 +242,12 @@ export class Actor<Args extends readonly unknown[] = readonly unknown[], Result 
    * @throws TypeError / RangeError synchronously for bad args or options, naming them.
    */
   sendWithOptions(options: SendOptions<Args>): Promise<Message<Args>> {
-    const checked = validateOptions<SendOptions<Args>>(options) as Partial<SendOptions<readonly unknown[]>>;
+    const checked = validateOptions<SendOptions<readonly unknown[]>>(options, {
+      args: true,
+      delay: true,
+      abortable: true,
+      maxRetries: true,
+    });
     const args = checked.args === undefined ? [] : checked.args;
     return this.#enqueue(args as unknown as Args, {
       delay: checked.delay === undefined ? undefined : validateDelay(checked.delay, 'options.delay'),

@@ -1,7 +1,9 @@
-import { asyncScheduler, Observable, type SchedulerLike, Subject } from 'rxjs';
+import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import type { AbortEvent } from '../core/AbortEvent.js';
+import type { AbortOutcome } from '../core/AbortOutcome.js';
 import { BackendClosedError } from '../core/errors/BackendClosedError.js';
 import type { EventBackend } from './EventBackend.js';
+import { ExpiringStore } from './ExpiringStore.js';
 
 /** Options of {@link MemoryBackend}. */
 export interface MemoryBackendOptions {
@@ -13,18 +15,16 @@ export interface MemoryBackendOptions {
   scheduler?: SchedulerLike;
 }
 
-interface StoredMark {
-  readonly event: AbortEvent;
-  readonly expiresAt: number;
-}
-
 /**
  * An {@link EventBackend} that keeps marks in this process: the embedded default for single-process use,
  * demos and tests. It honours `abortTtl` like Redis does, lazily: an expired mark is never returned and is
  * swept out as the store grows, so it holds no timers and never keeps the process alive.
  *
- * `mark()` stores and delivers synchronously (the returned promise is already settled), which makes it
- * usable from marble tests.
+ * Abort outcomes (confirmed aborts) are kept the same way: `reportOutcome()` stores an outcome for its
+ * `ttl` and hands it to the watchers of its id.
+ *
+ * `mark()` and `reportOutcome()` store and deliver synchronously (the returned promise is already
+ * settled), which makes them usable from marble tests.
  *
  * @example
  * ```ts
@@ -35,20 +35,20 @@ interface StoredMark {
  * ```
  */
 export class MemoryBackend implements EventBackend {
-  readonly #scheduler: SchedulerLike;
-  readonly #marks = new Map<string, StoredMark>();
-  readonly #watchers = new Map<string, Subject<AbortEvent>>();
-  #sweepAt = 1024;
+  readonly #marks: ExpiringStore<AbortEvent>;
+  readonly #outcomes: ExpiringStore<AbortOutcome>;
   #closed = false;
 
   /** @param options - see {@link MemoryBackendOptions}. */
   constructor(options: MemoryBackendOptions = {}) {
-    this.#scheduler = options.scheduler ?? asyncScheduler;
+    const scheduler = options.scheduler ?? asyncScheduler;
+    this.#marks = new ExpiringStore(scheduler);
+    this.#outcomes = new ExpiringStore(scheduler);
   }
 
-  /** Ids with a watcher right now; `0` once every watcher has left. */
+  /** Watches held right now, of marks and of outcomes (one per watched id each); `0` once every watcher has left. */
   get watchedIds(): number {
-    return this.#watchers.size;
+    return this.#marks.watchedIds + this.#outcomes.watchedIds;
   }
 
   /** Marks held, live or expired but not yet swept. */
@@ -58,14 +58,10 @@ export class MemoryBackend implements EventBackend {
 
   mark(events: readonly AbortEvent[], abortTtl: number): Promise<void> {
     if (this.#closed) return Promise.reject(new BackendClosedError('memory'));
-    const expiresAt = this.#scheduler.now() + abortTtl;
-    for (const event of events) {
-      this.#marks.set(event.id, { event, expiresAt });
-    }
-    if (this.#marks.size >= this.#sweepAt) this.#sweep();
-    for (const event of events) {
-      this.#watchers.get(event.id)?.next(event);
-    }
+    this.#marks.set(
+      events.map((event) => [event.id, event] as const),
+      abortTtl,
+    );
     return Promise.resolve();
   }
 
@@ -76,52 +72,36 @@ export class MemoryBackend implements EventBackend {
 
   /** The live mark of `id`, synchronously (for tests and single-process callers). */
   readNow(id: string): AbortEvent | null {
-    const stored = this.#marks.get(id);
-    if (stored === undefined) return null;
-    if (stored.expiresAt <= this.#scheduler.now()) {
-      this.#marks.delete(id);
-      return null;
-    }
-    return stored.event;
+    return this.#marks.get(id);
   }
 
   watch(id: string): Observable<AbortEvent> {
-    return new Observable<AbortEvent>((subscriber) => {
-      if (this.#closed) {
-        subscriber.error(new BackendClosedError('memory'));
-        return;
-      }
-      let subject = this.#watchers.get(id);
-      if (subject === undefined) {
-        subject = new Subject<AbortEvent>();
-        this.#watchers.set(id, subject);
-      }
-      const shared = subject;
-      const subscription = shared.subscribe(subscriber);
-      const live = this.readNow(id);
-      if (live !== null) subscriber.next(live);
-      return () => {
-        subscription.unsubscribe();
-        if (!shared.observed && this.#watchers.get(id) === shared) this.#watchers.delete(id);
-      };
-    });
+    return this.#marks.watch(id, this.#closedError);
+  }
+
+  reportOutcome(outcome: AbortOutcome, ttl: number): Promise<void> {
+    if (this.#closed) return Promise.reject(new BackendClosedError('memory'));
+    this.#outcomes.set([[outcome.id, outcome]], ttl);
+    return Promise.resolve();
+  }
+
+  readOutcome(id: string): Promise<AbortOutcome | null> {
+    if (this.#closed) return Promise.reject(new BackendClosedError('memory'));
+    return Promise.resolve(this.#outcomes.get(id));
+  }
+
+  watchOutcome(id: string): Observable<AbortOutcome> {
+    return this.#outcomes.watch(id, this.#closedError);
   }
 
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    const watchers = [...this.#watchers.values()];
-    this.#watchers.clear();
-    this.#marks.clear();
-    for (const subject of watchers) subject.error(new BackendClosedError('memory'));
+    this.#marks.close(new BackendClosedError('memory'));
+    this.#outcomes.close(new BackendClosedError('memory'));
     return Promise.resolve();
   }
 
-  #sweep(): void {
-    const now = this.#scheduler.now();
-    for (const [id, stored] of this.#marks) {
-      if (stored.expiresAt <= now) this.#marks.delete(id);
-    }
-    this.#sweepAt = Math.max(1024, this.#marks.size * 2);
-  }
+  readonly #closedError = (): BackendClosedError | undefined =>
+    this.#closed ? new BackendClosedError('memory') : undefined;
 }

@@ -1,3 +1,4 @@
+import { OutcomeReportError } from '../actors/errors/OutcomeReportError.js';
 import type { Abortable } from '../core/Abortable.js';
 import type { AbortEvent } from '../core/AbortEvent.js';
 
@@ -17,16 +18,27 @@ export interface JobAbortOutcome {
 
 /**
  * The one place where the BullMQ adapter reports the outcome of an abort, so that confirmed aborts
- * (waiting for a job's outcome in the aborting process) cover BullMQ jobs too.
+ * (`abortable.abortAndWait(jobAbortId(job))`, `abortable.outcome$(id)`) cover BullMQ jobs too: it calls
+ * `abortable.reportOutcome({ id, outcome })` (one write) when the backend carries outcomes.
  *
  * Called at three points of {@link abortableProcessor}: `'skipped'` at the pre-start check, `'stopped'` on
  * a hard abort (or at a graceful abort's deadline), `'finished'` when the job finished within a graceful
- * abort's deadline. It never throws: reporting must not change what happens to the job.
+ * abort's deadline. It never throws: reporting must not change what happens to the job. A report that
+ * fails is a process warning (code `RX_ABORT_OUTCOME_NOT_REPORTED`, with the cause), never silent.
  */
 export function reportOutcome(abortable: Abortable, outcome: JobAbortOutcome): void {
-  // TODO(confirmed aborts): forward to the Abortable's outcome reporting (abortable.outcome$(id) /
-  // abortAndWait) once it is merged. The three call sites: skipped at the pre-check, stopped on hard
-  // abort, finished within the graceful deadline.
-  void abortable;
-  void outcome;
+  const warn = (error: unknown): void => {
+    const failure = new OutcomeReportError(outcome.id, outcome.type, error);
+    process.emitWarning(failure.message, {
+      type: failure.name,
+      code: 'RX_ABORT_OUTCOME_NOT_REPORTED',
+      detail: String(error),
+    });
+  };
+  if (!abortable.hasOutcomes) return;
+  try {
+    abortable.reportOutcome({ id: outcome.id, outcome: outcome.type }).catch(warn);
+  } catch (error) {
+    warn(error);
+  }
 }

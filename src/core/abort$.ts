@@ -33,5 +33,5 @@ export interface WatchOptions {
  */
 export function abort$(id: string, options?: WatchOptions): Observable<AbortEvent> {
   validateId(id);
-  return getDefaultAbortable(validateOptions<WatchOptions>(options)).abort$(id);
+  return getDefaultAbortable(validateOptions<WatchOptions>(options, { abortable: true })).abort$(id);
 }

@@ -27,6 +27,13 @@ export interface TopLevelAbortOptions extends AbortOptions {
  */
 export function abort(ids: string | readonly string[], options?: TopLevelAbortOptions): Promise<void> {
   validateIds(ids);
-  const checked = validateOptions<TopLevelAbortOptions>(options);
-  return getDefaultAbortable(checked).abort(ids, checked);
+  const checked = validateOptions<TopLevelAbortOptions>(options, {
+    mode: true,
+    abortTtl: true,
+    abortTimeout: true,
+    reason: true,
+    abortable: true,
+  });
+  const { abortable, ...abortOptions } = checked;
+  return getDefaultAbortable({ abortable }).abort(ids, abortOptions);
 }

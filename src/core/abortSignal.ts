@@ -57,8 +57,9 @@ export interface WatchedAbortSignal extends AbortSignal, Disposable {
  */
 export function abortSignal(id: string, options?: TopLevelAbortSignalOptions): WatchedAbortSignal {
   validateId(id);
-  const checked = validateOptions<TopLevelAbortSignalOptions>(options);
-  return getDefaultAbortable(checked).abortSignal(id, checked);
+  const checked = validateOptions<TopLevelAbortSignalOptions>(options, { signal: true, abortable: true });
+  const { abortable, ...signalOptions } = checked;
+  return getDefaultAbortable({ abortable }).abortSignal(id, signalOptions);
 }
 
 /**

@@ -19,5 +19,5 @@ import { validateId, validateOptions } from './validate.js';
  */
 export function aborted(id: string, options?: WatchOptions): Promise<AbortEvent | null> {
   validateId(id);
-  return getDefaultAbortable(validateOptions<WatchOptions>(options)).aborted(id);
+  return getDefaultAbortable(validateOptions<WatchOptions>(options, { abortable: true })).aborted(id);
 }

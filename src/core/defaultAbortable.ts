@@ -1,7 +1,18 @@
 import type { Abortable } from './Abortable.js';
 import { NoAbortableError } from './errors/NoAbortableError.js';
 
-type AbortableProvider = () => Abortable | undefined;
+/**
+ * A function that returns the default {@link Abortable} when asked, or `undefined` when there is none yet:
+ * what {@link setDefaultAbortable} takes to look the default up lazily.
+ *
+ * @example
+ * ```ts
+ * import { Abortable, type AbortableProvider, getBroker, setDefaultAbortable } from 'rx-abort';
+ * const provider: AbortableProvider = () => getBroker().getMiddleware(Abortable);
+ * setDefaultAbortable(provider);
+ * ```
+ */
+export type AbortableProvider = () => Abortable | undefined;
 
 let provider: AbortableProvider | undefined;
 

@@ -38,5 +38,7 @@ export function takeUntilAborted<T>(
   options?: TakeUntilAbortedOptions,
 ): MonoTypeOperatorFunction<T> {
   validateId(id);
-  return getDefaultAbortable(validateOptions<TakeUntilAbortedOptions>(options)).takeUntilAborted(id);
+  return getDefaultAbortable(
+    validateOptions<TakeUntilAbortedOptions>(options, { abortable: true }),
+  ).takeUntilAborted(id);
 }

@@ -38,7 +38,9 @@ export interface ThrowOnAbortOptions {
  */
 export function throwOnAbort<T>(id: string, options?: ThrowOnAbortOptions): MonoTypeOperatorFunction<T> {
   validateId(id);
-  return getDefaultAbortable(validateOptions<ThrowOnAbortOptions>(options)).throwOnAbort(id);
+  return getDefaultAbortable(validateOptions<ThrowOnAbortOptions>(options, { abortable: true })).throwOnAbort(
+    id,
+  );
 }
 
 /**

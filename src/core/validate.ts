@@ -95,11 +95,75 @@ export function validateReason(reason: unknown, name = 'reason'): string | undef
   return reason;
 }
 
-/** Checks that an options argument is an object (or undefined). */
-export function validateOptions<T extends object>(options: unknown, name = 'options'): Partial<T> {
+/**
+ * The keys an options object of type `T` may have, each mapped to `true`. Written as an object rather than
+ * a list so that the compiler insists on every key of `T`: an option added to an interface but not here is
+ * a type error, not an option rejected at run time.
+ */
+export type OptionKeys<T> = { readonly [K in keyof T & string]-?: true };
+
+/** How many single-character edits turn `a` into `b` (Levenshtein distance). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
+ * The known key closest to `key`, if it is close enough to be a likely misspelling: the same letters in
+ * another case, or at most a third of the longer name's characters (and at least 2) edited.
+ */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    const bound = Math.max(2, Math.floor(Math.max(key.length, candidate.length) / 3));
+    if (distance <= bound && distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/**
+ * Checks that an options argument is an object (or undefined) whose own keys are all among `known`. Keys
+ * with the value `undefined` count too: in JavaScript a misspelled option (`abortTTL`, `concurency`) would
+ * otherwise be ignored without a word.
+ * @param options - the argument as received.
+ * @param known - every key the options type has (see {@link OptionKeys}).
+ * @param name - the argument's name in error messages.
+ * @throws TypeError when `options` is not an object, or has a key not in `known` (naming the closest known key).
+ */
+export function validateOptions<T extends object>(
+  options: unknown,
+  known: OptionKeys<T>,
+  name = 'options',
+): Partial<T> {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`${name} must be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (Object.hasOwn(known, key)) continue;
+    const keys = Object.keys(known);
+    const closest = closestKey(key, keys);
+    throw new TypeError(
+      `${name} has an unknown key ${JSON.stringify(key)}: ` +
+        (closest === undefined
+          ? keys.length === 0
+            ? 'it takes no options'
+            : `the known keys are ${keys.join(', ')}`
+          : `did you mean ${JSON.stringify(closest)}?`),
+    );
   }
   return options as Partial<T>;
 }

@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { actor, BrokerClosedError, MemoryBroker, type Message } from '../../src/index.js';
 import { sleep } from './support.js';
 
@@ -113,6 +113,43 @@ describe('MemoryBroker', () => {
     await delivery?.ack();
   });
 
+  it('keeps the process alive for a delayed message only while someone waits to receive it', async () => {
+    // The broker's own delay timers, caught as they are made: a count of the process's timers would also
+    // see unrelated ones (an earlier test's) come and go.
+    const timers: NodeJS.Timeout[] = [];
+    const realSetTimeout = globalThis.setTimeout;
+    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((
+      ...args: Parameters<typeof setTimeout>
+    ) => {
+      const timer = realSetTimeout(...args);
+      timers.push(timer);
+      return timer;
+    }) as typeof setTimeout);
+    /** Delay timers of the broker that are pending and keep the event loop alive. */
+    const holding = () =>
+      timers.filter((timer) => timer.hasRef() && !(timer as { _destroyed?: boolean })._destroyed).length;
+    try {
+      broker = new MemoryBroker();
+      const echo = actor('echo', (n: number) => n, { broker });
+      await echo.sendWithOptions({ args: [1], delay: 60 * 60 * 1000 });
+      expect(holding(), 'no worker waits: the delay timer does not hold the process').toBe(0);
+      const controller = new AbortController();
+      const received = broker.receive(receiveOptions({ signal: controller.signal }));
+      expect(holding(), 'a worker waits: the timer holds the process').toBe(1);
+      controller.abort();
+      expect(await received).toEqual([]);
+      expect(holding(), 'the worker left: the timer lets go').toBe(0);
+      await echo.sendWithOptions({ args: [2], delay: 30 }); // an earlier timer replaces the first
+      expect(holding()).toBe(0);
+      const [delivery] = await broker.receive(receiveOptions());
+      expect(delivery?.message.args).toEqual([2]);
+      expect(holding(), 'the next due message is an hour away and nobody waits').toBe(0);
+      await delivery?.ack();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('releases delayed messages in due order, whatever the order they were sent in', async () => {
     broker = new MemoryBroker();
     const echo = actor('echo', (n: number) => n, { broker });
@@ -136,8 +173,10 @@ describe('MemoryBroker', () => {
     const before = timers();
     await echo.sendWithOptions({ args: [1], delay: 60 * 60 * 1000 });
     await echo.sendWithOptions({ args: [2], delay: 30 * 60 * 1000 });
+    const received = broker.receive(receiveOptions()); // a waiting worker: the timer holds the process
     expect(timers()).toBe(before + 1);
     await broker.close();
+    expect(await received).toEqual([]);
     expect(timers()).toBe(before);
   });
 

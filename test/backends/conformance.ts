@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Observable, Subject, type Subscription } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Abort, Abortable, type AbortEvent, BackendClosedError, type EventBackend } from '../../src/index.js';
+import {
+  Abort,
+  Abortable,
+  type AbortEvent,
+  type AbortOutcome,
+  BackendClosedError,
+  type EventBackend,
+} from '../../src/index.js';
 
 /** What a backend under test provides to {@link describeBackendConformance}. */
 export interface BackendFixture {
@@ -26,15 +33,15 @@ const QUIET_MS = 100;
 const SHORT_TTL = 50;
 const PAST_SHORT_TTL = 250;
 
-interface Recording {
-  readonly events: AbortEvent[];
+interface Recording<T = AbortEvent> {
+  readonly events: T[];
   readonly errors: unknown[];
   readonly completed: { value: boolean };
   readonly subscription: Subscription;
 }
 
-const record = (observable: Observable<AbortEvent>): Recording => {
-  const events: AbortEvent[] = [];
+const record = <T = AbortEvent>(observable: Observable<T>): Recording<T> => {
+  const events: T[] = [];
   const errors: unknown[] = [];
   const completed = { value: false };
   const subscription = observable.subscribe({
@@ -103,7 +110,7 @@ export function describeBackendConformance(name: string, setup: () => Promise<Ba
       }, EVENTUALLY);
     };
 
-    const receives = async (recording: Recording, expected: AbortEvent): Promise<void> => {
+    const receives = async <T>(recording: Recording<T>, expected: T): Promise<void> => {
       await vi.waitFor(() => expect(recording.events.length).toBeGreaterThan(0), EVENTUALLY);
       // A write may be delivered more than once (the contract allows re-reads); every delivery is the mark.
       for (const received of recording.events) expect(received).toEqual(expected);
@@ -274,6 +281,116 @@ export function describeBackendConformance(name: string, setup: () => Promise<Ba
       });
     });
 
+    describe('outcomes', () => {
+      const outcome = (outcomeId: string, overrides: Partial<AbortOutcome> = {}): AbortOutcome => ({
+        id: outcomeId,
+        outcome: 'stopped',
+        at: Date.now(),
+        workerId: 'worker-1',
+        ...overrides,
+      });
+      /** The backend's outcome methods (every backend of this suite carries outcomes). */
+      const outcomes = () => {
+        const { reportOutcome, readOutcome, watchOutcome } = backend;
+        if (reportOutcome === undefined || readOutcome === undefined || watchOutcome === undefined) {
+          throw new Error(`the ${name} backend does not carry outcomes`);
+        }
+        return {
+          report: (reported: AbortOutcome, ttl: number) => reportOutcome.call(backend, reported, ttl),
+          read: (outcomeId: string) => readOutcome.call(backend, outcomeId),
+          watch: (outcomeId: string) => watchOutcome.call(backend, outcomeId),
+        };
+      };
+
+      it('reads the outcome reported, field for field, and null for an id without one', async () => {
+        const reported = outcome(id('job'), { outcome: 'finished', workerId: 'host-1-2 ✓' });
+        await outcomes().report(reported, 60_000);
+        expect(await outcomes().read(reported.id)).toEqual(reported);
+        const bare = outcome(id('bare'), { outcome: 'skipped' });
+        const { workerId: _workerId, ...withoutWorker } = bare;
+        await outcomes().report(withoutWorker, 60_000);
+        expect(await outcomes().read(bare.id)).toEqual(withoutWorker);
+        expect(await outcomes().read(id('unknown'))).toBeNull();
+      });
+
+      it('keeps outcomes apart from marks: neither is read or watched as the other', async () => {
+        const jobId = id('job');
+        const marks = record(backend.watch(jobId));
+        await established(1);
+        await outcomes().report(outcome(jobId), 60_000);
+        expect(await backend.read(jobId)).toBeNull();
+        await backend.mark([event(id('marked'))], 60_000);
+        expect(await outcomes().read(id('marked'))).toBeNull();
+        const watched = record(outcomes().watch(id('marked')));
+        await sleep(QUIET_MS);
+        expect(marks.events).toEqual([]);
+        expect(watched.events).toEqual([]);
+        marks.subscription.unsubscribe();
+        watched.subscription.unsubscribe();
+        await released();
+      });
+
+      it('a later outcome replaces the earlier one', async () => {
+        const first = outcome(id('job'), { outcome: 'skipped', at: 1 });
+        const second = outcome(first.id, { outcome: 'stopped', at: 2 });
+        await outcomes().report(first, 60_000);
+        await outcomes().report(second, 60_000);
+        expect(await outcomes().read(first.id)).toEqual(second);
+      });
+
+      it('watch emits an outcome reported after it is established, and does not complete', async () => {
+        const reported = outcome(id('job'));
+        const recording = record(outcomes().watch(reported.id));
+        await established(1);
+        expect(recording.events).toEqual([]);
+        await outcomes().report(reported, 60_000);
+        await receives(recording, reported);
+        expect(recording.completed.value).toBe(false);
+        recording.subscription.unsubscribe();
+        await released();
+      });
+
+      it('watch emits an outcome reported before the subscription, or while it is established', async () => {
+        const before = outcome(id('before'));
+        await outcomes().report(before, 60_000);
+        const early = record(outcomes().watch(before.id));
+        const during = outcome(id('during'));
+        const racing = record(outcomes().watch(during.id));
+        await outcomes().report(during, 60_000);
+        await receives(early, before);
+        await receives(racing, during);
+        early.subscription.unsubscribe();
+        racing.subscription.unsubscribe();
+        await released();
+      });
+
+      it('an outcome that has expired is neither read nor emitted', async () => {
+        const reported = outcome(id('job'));
+        await outcomes().report(reported, SHORT_TTL);
+        await sleep(PAST_SHORT_TTL);
+        expect(await outcomes().read(reported.id)).toBeNull();
+        const recording = record(outcomes().watch(reported.id));
+        await established(1);
+        await sleep(QUIET_MS);
+        expect(recording.events).toEqual([]);
+        expect(recording.errors).toEqual([]);
+        recording.subscription.unsubscribe();
+        await released();
+      });
+
+      it('close errors outcome watches and later outcome calls with BackendClosedError', async () => {
+        const recording = record(outcomes().watch(id('job')));
+        await established(1);
+        await backend.close();
+        await vi.waitFor(() => expect(recording.errors).toHaveLength(1), EVENTUALLY);
+        expect(recording.errors[0]).toBeInstanceOf(BackendClosedError);
+        await expect(outcomes().read(id('job'))).rejects.toBeInstanceOf(BackendClosedError);
+        await expect(outcomes().report(outcome(id('job')), 60_000)).rejects.toBeInstanceOf(
+          BackendClosedError,
+        );
+      });
+    });
+
     describe('close', () => {
       it('errors open watches, and later calls, with BackendClosedError', async () => {
         const recording = record(backend.watch(id('job')));
@@ -367,6 +484,64 @@ export function describeBackendConformance(name: string, setup: () => Promise<Ba
         source.next(2);
         expect(values).toEqual([1]);
         expect(source.observed).toBe(false);
+        await released();
+      });
+
+      /** A stand-in worker: when `jobId` is aborted, reports `outcome` for it. */
+      const actOnAbort = (jobId: string, kind: AbortOutcome['outcome']): Subscription =>
+        abortable.abort$(jobId).subscribe((abort) => {
+          void abortable.reportOutcome({ id: abort.id, outcome: kind, workerId: 'stand-in' });
+        });
+
+      it('outcome$ emits the outcome reported for an abort, then completes and releases its watch', async () => {
+        const jobId = id('job');
+        const recording = record(abortable.outcome$(jobId));
+        const worker = actOnAbort(jobId, 'stopped');
+        await established(2);
+        await abortable.abort(jobId);
+        await vi.waitFor(() => expect(recording.completed.value).toBe(true), EVENTUALLY);
+        expect(recording.events).toEqual([
+          { id: jobId, outcome: 'stopped', at: expect.any(Number), workerId: 'stand-in' },
+        ]);
+        worker.unsubscribe();
+        await released();
+        expect(await abortable.outcome(jobId)).toMatchObject({ id: jobId, outcome: 'stopped' });
+      });
+
+      it('outcome$ emits an outcome reported before the subscription', async () => {
+        const jobId = id('job');
+        await abortable.reportOutcome({ id: jobId, outcome: 'skipped' });
+        const recording = record(abortable.outcome$(jobId));
+        await vi.waitFor(() => expect(recording.completed.value).toBe(true), EVENTUALLY);
+        expect(recording.events).toEqual([{ id: jobId, outcome: 'skipped', at: expect.any(Number) }]);
+        await released();
+      });
+
+      it('abortAndWait resolves with the outcome of each id in order, then holds nothing', async () => {
+        const [a, b] = [id('a'), id('b')];
+        const workers = [actOnAbort(a, 'stopped'), actOnAbort(b, 'skipped')];
+        await established(2);
+        const outcomes = await abortable.abortAndWait([b, a, b], { timeout: 5_000, reason: 'test' });
+        expect(outcomes.map((outcome) => [outcome?.id, outcome?.outcome])).toEqual([
+          [b, 'skipped'],
+          [a, 'stopped'],
+          [b, 'skipped'],
+        ]);
+        expect(await abortable.aborted(a)).toMatchObject({ mode: 'abort', reason: 'test' });
+        for (const worker of workers) worker.unsubscribe();
+        await released();
+      });
+
+      it('abortAndWait resolves null for an id no worker acted on within timeout, and releases its watch', async () => {
+        const [acted, ignored] = [id('acted'), id('ignored')];
+        const worker = actOnAbort(acted, 'stopped');
+        await established(1);
+        expect(await abortable.abortAndWait(ignored, { timeout: QUIET_MS })).toBeNull();
+        const outcomes = await abortable.abortAndWait([acted, ignored], { timeout: 500 });
+        expect(outcomes[0]).toMatchObject({ id: acted, outcome: 'stopped' });
+        expect(outcomes[1]).toBeNull();
+        expect(await abortable.aborted(ignored)).toMatchObject({ mode: 'abort' });
+        worker.unsubscribe();
         await released();
       });
     });

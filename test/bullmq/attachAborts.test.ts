@@ -51,7 +51,7 @@ describe('attachAborts', () => {
     const abortable = new Abortable({ backend: new MemoryBackend() });
     expect(() => attachAborts({} as never, { abortable })).toThrow(/worker must be a BullMQ Worker/);
     expect(() => attachAborts(new WorkerStandIn() as never, { abortable, abortTtl: 1 } as never)).toThrow(
-      /options\.abortTtl is not an option/,
+      /options has an unknown key "abortTtl"/,
     );
   });
 });

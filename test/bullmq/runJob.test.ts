@@ -142,4 +142,47 @@ describe('runJob', () => {
     await expect(running).rejects.toThrow();
     await expect(running).rejects.not.toBeInstanceOf(JobAbortedError);
   });
+
+  it('reports abort outcomes for confirmed aborts: stopped, finished, and warns when a report fails', async () => {
+    const { abortable, base } = setup();
+    const stopped = runJob({ ...base, signal: undefined, process: () => NEVER });
+    stopped.catch(() => {});
+    expect(await abortable.abortAndWait('bull:q:1', { timeout: 2000 })).toMatchObject({
+      id: 'bull:q:1',
+      outcome: 'stopped',
+    });
+    await expect(stopped).rejects.toBeInstanceOf(JobAbortedError);
+
+    const polite = runJob({
+      ...base,
+      abortId: 'bull:q:2',
+      jobId: '2',
+      signal: undefined,
+      process: (_signal, context) =>
+        new Promise((resolve) =>
+          context.abortRequested$.subscribe(() => setTimeout(() => resolve('ok'), 10)),
+        ),
+    });
+    expect(await abortable.abortAndWait('bull:q:2', { abortTimeout: 1000, timeout: 2000 })).toMatchObject({
+      outcome: 'finished',
+    });
+    await expect(polite).resolves.toBe('ok');
+
+    const memory = new MemoryBackend();
+    const failing = setup({
+      mark: (events, ttl) => memory.mark(events, ttl),
+      read: (id) => memory.read(id),
+      watch: (id) => memory.watch(id),
+      reportOutcome: () => Promise.reject(new Error('ECONNREFUSED')),
+      readOutcome: (id) => memory.readOutcome(id),
+      watchOutcome: (id) => memory.watchOutcome(id),
+      close: () => memory.close(),
+    });
+    const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+    const doomed = runJob({ ...failing.base, signal: undefined, process: () => NEVER });
+    await failing.abortable.abort('bull:q:1');
+    await expect(doomed).rejects.toBeInstanceOf(JobAbortedError);
+    const warning = await warned;
+    expect(warning).toMatchObject({ name: 'OutcomeReportError', code: 'RX_ABORT_OUTCOME_NOT_REPORTED' });
+  });
 });

@@ -32,6 +32,7 @@ async function runCase(scenario: MarbleCase): Promise<void> {
   vi.spyOn(Date, 'now').mockImplementation(() => scheduler.now());
   const memory = new MemoryBackend();
   const tracers = new Map<string, Observable<never>>();
+  const outcomeTracers = new Map<string, Observable<never>>();
   const backend: EventBackend = {
     mark: (events, abortTtl) => memory.mark(events, abortTtl),
     read: (id) => memory.read(id),
@@ -40,6 +41,14 @@ async function runCase(scenario: MarbleCase): Promise<void> {
       if (tracer === undefined)
         throw new Error(`the scenario does not expect a watch of ${JSON.stringify(id)}`);
       return merge(tracer, memory.watch(id)); // the tracer first, so a synchronous emission is still traced
+    },
+    reportOutcome: (outcome, ttl) => memory.reportOutcome(outcome, ttl),
+    readOutcome: (id) => memory.readOutcome(id),
+    watchOutcome: (id) => {
+      const tracer = outcomeTracers.get(id);
+      if (tracer === undefined)
+        throw new Error(`the scenario does not expect an outcome watch of ${JSON.stringify(id)}`);
+      return merge(tracer, memory.watchOutcome(id));
     },
     close: () => memory.close(),
   };
@@ -54,6 +63,11 @@ async function runCase(scenario: MarbleCase): Promise<void> {
       tracers.set(id, tracer);
       return { tracer, subscriptions };
     });
+    for (const [id, subscriptions] of Object.entries(scenario.outcomeWatches ?? {})) {
+      const tracer = hot<never>('-');
+      outcomeTracers.set(id, tracer);
+      traced.push({ tracer, subscriptions });
+    }
 
     const calls = cold(scenario.aborts, scenario.calls);
     expectObservable(calls.pipe(tap((call) => void abortable.abort(call.ids, call.options)))).toBe(
@@ -61,15 +75,21 @@ async function runCase(scenario: MarbleCase): Promise<void> {
       scenario.calls,
     );
     expectSubscriptions(calls.subscriptions).toBe('^');
+    if (scenario.reports !== undefined) {
+      const { marbles, values } = scenario.reports;
+      const reports = cold(marbles, values);
+      expectObservable(reports.pipe(tap((report) => void abortable.reportOutcome(report)))).toBe(
+        marbles,
+        values,
+      );
+    }
 
     for (const watcher of scenario.watchers) {
       const subscription = watcher.subscription ?? '^';
-      if (watcher.op === 'abort$') {
-        expectObservable(abortable.abort$(watcher.id), subscription).toBe(
-          watcher.expected,
-          watcher.values,
-          watcher.error,
-        );
+      if (!('source' in watcher)) {
+        const watched: Observable<unknown> =
+          watcher.op === 'abort$' ? abortable.abort$(watcher.id) : abortable.outcome$(watcher.id);
+        expectObservable(watched, subscription).toBe(watcher.expected, watcher.values, watcher.error);
       } else {
         const source = hot(watcher.source.marbles);
         const operator =

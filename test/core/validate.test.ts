@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  closestKey,
   validateAbortTimeout,
   validateAbortTtl,
   validateBoolean,
@@ -16,14 +17,19 @@ import {
   abort$,
   aborted,
   abortSignal,
+  actor,
   MAX_ABORT_TIMEOUT,
   MAX_ABORT_TTL,
   MAX_ID_LENGTH,
   MAX_REASON_LENGTH,
   MemoryBackend,
+  MemoryBroker,
+  RedisBackend,
+  RedisBroker,
   setDefaultAbortable,
   takeUntilAborted,
   throwOnAbort,
+  Worker,
 } from '../../src/index.js';
 
 type ErrorClass = typeof TypeError | typeof RangeError;
@@ -238,11 +244,32 @@ describe('validators', () => {
     expect(() => validateReason(null)).toThrow(TypeError);
   });
 
-  it('validateOptions accepts undefined and objects', () => {
-    expect(validateOptions(undefined)).toEqual({});
+  it('validateOptions accepts undefined and objects with known keys', () => {
+    expect(validateOptions(undefined, {})).toEqual({});
     const options = { mode: 'abort' };
-    expect(validateOptions(options)).toBe(options);
-    expect(() => validateOptions(() => {})).toThrow(/^options must be an object, got a function/);
+    expect(validateOptions<{ mode?: string }>(options, { mode: true })).toBe(options);
+    expect(() => validateOptions(() => {}, {})).toThrow(/^options must be an object, got a function/);
+  });
+
+  it('validateOptions rejects unknown keys, naming the key and the closest known one', () => {
+    const known = { abortTtl: true, abortTimeout: true, mode: true } as const;
+    expect(() => validateOptions({ abortTTL: 1 }, known)).toThrow(
+      new TypeError('options has an unknown key "abortTTL": did you mean "abortTtl"?'),
+    );
+    expect(() => validateOptions({ abortTimout: undefined }, known)).toThrow(/did you mean "abortTimeout"\?/);
+    expect(() => validateOptions({ colour: 'red' }, known, 'options.x')).toThrow(
+      new TypeError('options.x has an unknown key "colour": the known keys are abortTtl, abortTimeout, mode'),
+    );
+    expect(() => validateOptions({ a: 1 }, {})).toThrow(/unknown key "a": it takes no options/);
+    // Symbol keys are not options and inherited keys are not own keys: both pass.
+    expect(() => validateOptions({ [Symbol('x')]: 1 }, known)).not.toThrow();
+    expect(() => validateOptions(Object.create({ abortTTL: 1 }), known)).not.toThrow();
+  });
+
+  it('closestKey suggests only plausible misspellings', () => {
+    expect(closestKey('concurency', ['concurrency', 'queues'])).toBe('concurrency');
+    expect(closestKey('commandTimeOut', ['commandTimeout', 'probeTimeout'])).toBe('commandTimeout');
+    expect(closestKey('zzz', ['concurrency', 'queues'])).toBeUndefined();
   });
 
   it('validateBoolean accepts undefined and booleans', () => {
@@ -253,5 +280,49 @@ describe('validators', () => {
 
   it('describes long strings shortly in messages', () => {
     expect(() => validateMode('x'.repeat(100))).toThrow(`got "${'x'.repeat(40)}…"`);
+  });
+});
+
+describe('misspelled option keys throw a TypeError naming the key and the closest known one', () => {
+  const backend = new MemoryBackend();
+  const broker = new MemoryBroker();
+  const typo2 = actor('typo2', () => 1, { broker });
+  it.each([
+    ['new Abortable', () => new Abortable({ backend, abortTTL: 1 } as never), 'abortTTL', 'abortTtl'],
+    ['Abortable#abort', () => abortable.abort('x', { abortTTL: 1 } as never), 'abortTTL', 'abortTtl'],
+    ['abort', () => abort('x', { abortable, abortTimout: 1 } as never), 'abortTimout', 'abortTimeout'],
+    ['Abortable#abortSignal', () => abortable.abortSignal('x', { sigal: 1 } as never), 'sigal', 'signal'],
+    ['abortSignal', () => abortSignal('x', { abortable, sginal: 1 } as never), 'sginal', 'signal'],
+    ['abort$', () => abort$('x', { abortabel: abortable } as never), 'abortabel', 'abortable'],
+    ['aborted', () => aborted('x', { abortabel: abortable } as never), 'abortabel', 'abortable'],
+    ['takeUntilAborted', () => takeUntilAborted('x', { Abortable: 1 } as never), 'Abortable', 'abortable'],
+    ['throwOnAbort', () => throwOnAbort('x', { abortables: 1 } as never), 'abortables', 'abortable'],
+    ['new Worker', () => new Worker(broker, { concurency: 2 } as never), 'concurency', 'concurrency'],
+    ['Worker#stop', () => new Worker(broker).stop({ timeOut: 1 } as never), 'timeOut', 'timeout'],
+    ['actor', () => actor('typo', () => 1, { broker, maxRetry: 1 } as never), 'maxRetry', 'maxRetries'],
+    ['Actor#sendWithOptions', () => typo2.sendWithOptions({ delya: 1 } as never), 'delya', 'delay'],
+    ['MemoryBroker#join', () => broker.join(undefined, { timout: 1 } as never), 'timout', 'timeout'],
+    [
+      'new RedisBroker',
+      () => new RedisBroker({ url: 'redis://127.0.0.1:1', claimIdleTme: 1 } as never),
+      'claimIdleTme',
+      'claimIdleTime',
+    ],
+    [
+      'new RedisBackend',
+      () => new RedisBackend({ client: {}, commandTimeOut: 1 } as never),
+      'commandTimeOut',
+      'commandTimeout',
+    ],
+    [
+      'RedisBackend.fromUrl',
+      () => RedisBackend.fromUrl('redis://127.0.0.1:1', { commandTimeOut: 1 } as never),
+      'commandTimeOut',
+      'commandTimeout',
+    ],
+  ])('%s', (_name, call, key, closest) => {
+    setDefaultAbortable(abortable);
+    expect(call).toThrow(TypeError);
+    expect(call).toThrow(`options has an unknown key "${key}": did you mean "${closest}"?`);
   });
 });

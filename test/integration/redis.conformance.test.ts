@@ -11,7 +11,7 @@ async function subscribedChannels(nodes: Redis[], prefix: string): Promise<numbe
   const channels = new Set<string>();
   for (const node of nodes) {
     const names = (await node.pubsub('CHANNELS', `__keyspace@0__:${prefix}*`)) as string[];
-    for (const name of names) if (!name.includes('\n')) channels.add(name);
+    for (const name of names) if (!name.includes('\nprobe:')) channels.add(name);
   }
   return channels.size;
 }

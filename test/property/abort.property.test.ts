@@ -79,6 +79,8 @@ function judgeAbort(ids: unknown, options: unknown): Verdict {
     verdict.invalid.add('options');
     return verdict;
   }
+  const known = ['mode', 'abortTtl', 'abortTimeout', 'reason', 'abortable'];
+  if (Object.keys(options).some((key) => !known.includes(key))) verdict.invalid.add('options');
   const { mode, abortTtl, abortTimeout, reason } = options;
   if (mode !== undefined && mode !== 'abort' && mode !== 'cancel') verdict.invalid.add('mode');
   if (abortTtl !== undefined && !isWhole(abortTtl, 1, MAX_ABORT_TTL)) verdict.invalid.add('abortTtl');
@@ -95,7 +97,7 @@ function expectNamedRefusal(error: unknown, verdict: Verdict, call: string): voi
     error instanceof TypeError || error instanceof RangeError,
     `${call} threw ${String(error)}, not a TypeError/RangeError`,
   ).toBe(true);
-  const name = /^(\S+) must\b/.exec((error as Error).message)?.[1];
+  const name = /^(\S+) (?:must|has an unknown key)\b/.exec((error as Error).message)?.[1];
   const allowed = new Set([...verdict.invalid, ...verdict.either]);
   expect(
     name !== undefined && allowed.has(name),
@@ -235,6 +237,14 @@ const anyAbortOptions: fc.Arbitrary<unknown> = fc.oneof(
     arbitrary: fc.oneof(fc.constant(null), anyNumber, fc.string({ maxLength: 4 }), fc.array(fc.nat())),
   },
   { weight: 4, arbitrary: validAbortOptions },
+  // A misspelled key, as from JavaScript: refused, naming it.
+  {
+    weight: 1,
+    arbitrary: fc.record(
+      { abortTTL: anyTtl, mode: anyMode, concurency: fc.nat() },
+      { requiredKeys: ['abortTTL'] },
+    ),
+  },
   {
     weight: 4,
     arbitrary: fc.record(
@@ -613,8 +623,16 @@ async function checkWatch(
   if (call === 'abortSignal' && signalOption !== undefined && !(signalOption instanceof AbortSignal)) {
     verdict.invalid.add('options.signal');
   }
-  const callOptions = isOptionsObject(options) ? { ...options, signal: signalOption } : options;
+  const callOptions =
+    isOptionsObject(options) && Object.hasOwn(options, 'signal')
+      ? { ...options, signal: signalOption }
+      : options;
   const parentAbortsFirst = isOptionsObject(options) && options.signal === 'parent aborts first';
+  // The top-level abort$ / aborted take only { abortable }; abortSignal takes { signal, abortable }.
+  const known = call === 'abortSignal' ? ['signal', 'abortable'] : ['abortable'];
+  if (isOptionsObject(callOptions) && Object.keys(callOptions).some((key) => !known.includes(key))) {
+    verdict.invalid.add('options');
+  }
 
   const result = attempt((): unknown => {
     const topLevel = via === 'top-level';

@@ -2,12 +2,17 @@ import { interval, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   ABORT_MODES,
+  ABORT_OUTCOME_KINDS,
   Abort,
+  type AbortAndWaitOptions,
   Abortable,
   type AbortableOptions,
   type AbortEvent,
   type AbortMode,
   type AbortOptions,
+  type AbortOutcome,
+  type AbortOutcomeKind,
+  type AbortOutcomeReport,
   type AbortSignalOptions,
   abort,
   abort$,
@@ -18,6 +23,8 @@ import {
   getDefaultAbortable,
   MemoryBackend,
   NoAbortableError,
+  OutcomeReportError,
+  type ReportOutcomeOptions,
   setDefaultAbortable,
   signalFromAbortEvents,
   type TopLevelAbortOptions,
@@ -161,5 +168,59 @@ describe('errors and the default', () => {
     expectTypeOf(setDefaultAbortable).toBeCallableWith(() => undefined);
     expectTypeOf(setDefaultAbortable).toBeCallableWith(undefined);
     expectTypeOf(getDefaultAbortable()).toEqualTypeOf<Abortable>();
+  });
+});
+
+describe('confirmed aborts (outcomes)', () => {
+  it('AbortOutcome has the documented readonly fields, and its kind is a literal union', () => {
+    expectTypeOf<AbortOutcome>().toEqualTypeOf<{
+      readonly id: string;
+      readonly outcome: 'skipped' | 'stopped' | 'finished';
+      readonly at: number;
+      readonly workerId?: string;
+    }>();
+    expectTypeOf<AbortOutcomeKind>().toEqualTypeOf<'skipped' | 'stopped' | 'finished'>();
+    expectTypeOf(ABORT_OUTCOME_KINDS).toEqualTypeOf<readonly AbortOutcomeKind[]>();
+  });
+
+  it('outcome$ and outcome', () => {
+    expectTypeOf(abortable.outcome$('job-1')).toEqualTypeOf<Observable<AbortOutcome>>();
+    expectTypeOf(abortable.outcome('job-1')).toEqualTypeOf<Promise<AbortOutcome | null>>();
+  });
+
+  it('abortAndWait: one id resolves one outcome or null, an array resolves an array', () => {
+    expectTypeOf(abortable.abortAndWait('job-1')).toEqualTypeOf<Promise<AbortOutcome | null>>();
+    expectTypeOf(abortable.abortAndWait(['a', 'b'], { timeout: 1000, mode: 'cancel' })).toEqualTypeOf<
+      Promise<Array<AbortOutcome | null>>
+    >();
+    const ids: string | readonly string[] = Math.random() > 0.5 ? 'a' : ['a'];
+    expectTypeOf(abortable.abortAndWait(ids)).toEqualTypeOf<
+      Promise<AbortOutcome | null | Array<AbortOutcome | null>>
+    >();
+    expectTypeOf<AbortAndWaitOptions>().toExtend<AbortOptions>();
+    expectTypeOf<AbortAndWaitOptions['timeout']>().toEqualTypeOf<number | undefined>();
+    // @ts-expect-error timeout is a number of milliseconds
+    void abortable.abortAndWait('job-1', { timeout: '10s' });
+  });
+
+  it('reportOutcome takes an outcome whose at is optional', () => {
+    expectTypeOf(abortable.reportOutcome({ id: 'a', outcome: 'stopped' })).toEqualTypeOf<Promise<void>>();
+    expectTypeOf(abortable.reportOutcome).toBeCallableWith(
+      { id: 'a', outcome: 'finished', at: 1, workerId: 'w' },
+      { ttl: 1000 },
+    );
+    expectTypeOf<AbortOutcomeReport>().toExtend<{ id: string; outcome: AbortOutcomeKind }>();
+    expectTypeOf<ReportOutcomeOptions>().toEqualTypeOf<{ ttl?: number }>();
+    // @ts-expect-error 'done' is not an outcome
+    void abortable.reportOutcome({ id: 'a', outcome: 'done' });
+  });
+
+  it('EventBackend outcome methods are optional; the shipped backends have them', () => {
+    expectTypeOf<EventBackend['reportOutcome']>().toEqualTypeOf<
+      ((outcome: AbortOutcome, ttl: number) => Promise<void>) | undefined
+    >();
+    expectTypeOf(new MemoryBackend().watchOutcome).toEqualTypeOf<(id: string) => Observable<AbortOutcome>>();
+    expectTypeOf(abortable.hasOutcomes).toEqualTypeOf<boolean>();
+    expectTypeOf(new OutcomeReportError('m', 'stopped', null)).toExtend<Error>();
   });
 });

@@ -15,6 +15,7 @@
  * ```
  */
 export class AbortCheckError extends Error {
+  /** Always `'AbortCheckError'`, so that logs and `error.name` checks tell it apart from other errors. */
   override readonly name = 'AbortCheckError';
   /** The message whose check failed. */
   readonly messageId: string;

@@ -15,6 +15,7 @@
  * ```
  */
 export class ActorAlreadyDeclaredError extends Error {
+  /** Always `'ActorAlreadyDeclaredError'`, so that logs and `error.name` checks tell it apart from other errors. */
   override readonly name = 'ActorAlreadyDeclaredError';
   /** The name declared twice. */
   readonly actorName: string;

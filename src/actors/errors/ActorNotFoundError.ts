@@ -14,6 +14,7 @@
  * ```
  */
 export class ActorNotFoundError extends Error {
+  /** Always `'ActorNotFoundError'`, so that logs and `error.name` checks tell it apart from other errors. */
   override readonly name = 'ActorNotFoundError';
   /** The name that was looked up. */
   readonly actorName: string;

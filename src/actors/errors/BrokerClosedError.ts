@@ -11,6 +11,7 @@
  * ```
  */
 export class BrokerClosedError extends Error {
+  /** Always `'BrokerClosedError'`, so that logs and `error.name` checks tell it apart from other errors. */
   override readonly name = 'BrokerClosedError';
   /** @param broker - the broker's kind, for the message (`'memory'`, `'redis'`). */
   constructor(broker: string) {

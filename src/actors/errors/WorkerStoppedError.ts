@@ -16,6 +16,7 @@
  * ```
  */
 export class WorkerStoppedError extends Error {
+  /** Always `'WorkerStoppedError'`, so that logs and `error.name` checks tell it apart from other errors. */
   override readonly name = 'WorkerStoppedError';
   /** @param message - what happened. @default that the task did not finish before its worker stopped */
   constructor(message = 'The worker stopped before the task finished; its message is returned to the queue') {

@@ -134,7 +134,15 @@ export class RedisBroker implements Broker {
    * when `url` is given and ioredis is not installed.
    */
   constructor(options: RedisBrokerOptions) {
-    const checked = validateOptions<RedisBrokerOptions>(options);
+    const checked = validateOptions<RedisBrokerOptions>(options, {
+      url: true,
+      client: true,
+      redisOptions: true,
+      prefix: true,
+      group: true,
+      blockTime: true,
+      claimIdleTime: true,
+    });
     if ((checked.url === undefined) === (checked.client === undefined)) {
       throw new TypeError('options must have either url (a redis:// URL) or client (an ioredis client)');
     }
@@ -258,7 +266,7 @@ export class RedisBroker implements Broker {
 
   async join(queueName?: string, options?: JoinOptions): Promise<void> {
     if (queueName !== undefined) validateName(queueName, 'queueName');
-    const checked = validateOptions<JoinOptions>(options);
+    const checked = validateOptions<JoinOptions>(options, { timeout: true });
     const limit =
       checked.timeout === undefined
         ? undefined

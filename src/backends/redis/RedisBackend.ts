@@ -1,6 +1,7 @@
 import type { Cluster } from 'ioredis';
 import { type Observable, Subject, type Unsubscribable } from 'rxjs';
 import type { AbortEvent } from '../../core/AbortEvent.js';
+import type { AbortOutcome } from '../../core/AbortOutcome.js';
 import { BackendClosedError } from '../../core/errors/BackendClosedError.js';
 import { validateOptions } from '../../core/validate.js';
 import { type DirectWatchBackend, type WatchSink, watchInto } from '../../core/watchSink.js';
@@ -8,14 +9,16 @@ import type { EventBackend } from '../EventBackend.js';
 import { ClusterKeyspaceSubscriber } from './ClusterKeyspaceSubscriber.js';
 import { CommandRunner } from './CommandRunner.js';
 import { EvictionGuard } from './EvictionGuard.js';
-import { KeyspaceSubscriber, type SubscriberConnection } from './KeyspaceSubscriber.js';
-import { keyspaceChannel, markKey, probeKey } from './keys.js';
+import { type ChannelListener, KeyspaceSubscriber, type SubscriberConnection } from './KeyspaceSubscriber.js';
+import { keyspaceChannel, markKey, outcomeKey, probeKey } from './keys.js';
 import { loadIoredis } from './loadIoredis.js';
 import { MarkWriter } from './MarkWriter.js';
 import { decodeMark, decodePublishedMark, markWithoutDetails } from './markValue.js';
 import { NotificationGuard } from './NotificationGuard.js';
+import { decodeOutcome, encodeOutcome } from './outcomeValue.js';
 import { PeriodicReread } from './PeriodicReread.js';
 import {
+  BACKEND_OPTION_KEYS,
   type RedisBackendOptions,
   type RedisBackendUrlOptions,
   type ResolvedRedisBackendOptions,
@@ -27,6 +30,8 @@ import type { RedisClient } from './types.js';
 import { WatchTable } from './WatchTable.js';
 
 export type { RedisBackendOptions, RedisBackendUrlOptions } from './RedisBackendOptions.js';
+
+import { validateRedisUrl } from './validateRedisUrl.js';
 
 /**
  * An {@link EventBackend} on Redis: marks are string keys written with `SET key value PX abortTtl`, and
@@ -45,6 +50,11 @@ export type { RedisBackendOptions, RedisBackendUrlOptions } from './RedisBackend
  * off and on again) every `notificationCheckInterval` (30 s). At the first watch (or
  * {@link RedisBackend.ready}) it makes sure keyspace notifications are on, and checks again after every
  * reconnect.
+ *
+ * Abort outcomes (confirmed aborts) are string keys too, `<prefix>\noutcome:<id>` (the newline keeps them
+ * apart from every mark), written by the worker with one `SET ... PX ttl` and watched on the same
+ * subscriber connection and channel multiplexer as marks, with the same guarantees (read once the
+ * subscription is confirmed and after every reconnect, expiring after their `ttl`).
  *
  * Redis Cluster: pass an ioredis `Cluster` as `client`. Keyspace events are published only by the master
  * owning the key, so every watched channel is subscribed on every master, each through a dedicated
@@ -76,6 +86,9 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
   readonly #eviction: EvictionGuard;
   readonly #writer: MarkWriter;
   readonly #watches: WatchTable<AbortEvent>;
+  readonly #outcomes: WatchTable<AbortOutcome>;
+  /** The subscriber's listener: both tables. */
+  readonly #listener: ChannelListener;
   readonly #reread: PeriodicReread;
   /** The eviction check of the command client's current connection, before its first write. */
   #writeChecked: Promise<void> | undefined;
@@ -83,7 +96,11 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
   #subscriber: KeyspaceSubscriber | ClusterKeyspaceSubscriber | undefined;
   #closed = false;
 
-  /** Non-fatal errors (a lost connection, a failed read that is retried), for logging. Never errors itself. */
+  /**
+   * Non-fatal errors, for logging: a lost or refused connection (of the subscriber connections, and of the
+   * client when {@link RedisBackend.fromUrl} made it), a failed read that is retried, a failed notification
+   * check. Commands that fail also reject on their own; this stream never errors, and completes on `close()`.
+   */
   readonly errors$: Observable<unknown> = this.#errors.asObservable();
 
   /**
@@ -131,26 +148,62 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
       replicas: resolved.replicas,
       replicaTimeout: resolved.replicaTimeout,
     });
-    this.#watches = new WatchTable<AbortEvent>({
+    // Marks and outcomes: two tables of watched keys on one subscriber (its listener is both), both
+    // re-read periodically. Outcomes are never published with their write: they are read after their event.
+    const outcomeBase = keyspaceChannel(this.#db, this.#keyPrefix + outcomeKey(this.prefix, ''));
+    const table = {
       client,
       cluster: this.#cluster !== undefined,
       commands: this.#commands,
+      subscriber: () => {
+        this.#reread.start();
+        return this.#subscriberFor();
+      },
+      report: (error: unknown) => this.#errors.next(error),
+    };
+    this.#watches = new WatchTable<AbortEvent>({
+      ...table,
       keyOf: (id) => this.#key(id),
       channelOf,
       idOf: (channel) => channel.slice(channelBase.length),
       decode: decodeMark,
       decodePublished: decodePublishedMark,
-      decodeWrongType: (id) => markWithoutDetails(id),
-      subscriber: () => {
-        this.#reread.start();
-        return this.#subscriberFor();
-      },
-      report: (error) => this.#errors.next(error),
+      wrongType: (id) => markWithoutDetails(id),
     });
+    this.#outcomes = new WatchTable<AbortOutcome>({
+      ...table,
+      keyOf: (id) => outcomeKey(this.prefix, id),
+      channelOf: (id) => outcomeBase + id,
+      idOf: (channel) => channel.slice(outcomeBase.length),
+      decode: decodeOutcome,
+      decodePublished: () => undefined,
+      wrongType: () => null,
+    });
+    const marks = this.#watches;
+    const outcomes = this.#outcomes;
+    // Each table finds only its own channels (the other's lookups miss), so both are told everything.
+    this.#listener = {
+      message: (channel, message) => {
+        marks.message(channel, message);
+        outcomes.message(channel, message);
+      },
+      value: (channel, message) => marks.value(channel, message),
+      subscribed: (channel) => {
+        marks.subscribed(channel);
+        outcomes.subscribed(channel);
+      },
+      failed: (error) => {
+        marks.failed(error);
+        outcomes.failed(error);
+      },
+    };
     this.#reread = new PeriodicReread({
       interval: resolved.notificationCheckInterval,
-      watched: () => this.#watches.size,
-      reread: () => this.#watches.rereadAll(),
+      watched: () => this.#watches.size + this.#outcomes.size,
+      reread: () => {
+        this.#watches.rereadAll();
+        this.#outcomes.rereadAll();
+      },
     });
   }
 
@@ -164,21 +217,30 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
    * const abortable = new Abortable({ backend });
    * await abortable.close();
    * ```
-   * @param url - a `redis://` or `rediss://` URL.
+   * @param url - a `redis://` or `rediss://` URL, or an absolute unix socket path (`/run/redis.sock?db=0`).
    * @param options - see {@link RedisBackendUrlOptions}.
-   * @throws TypeError when `url` is not a string or ioredis is not installed.
+   * @throws TypeError when `url` is not a string, has another scheme (`http://`), or ioredis is not installed;
+   *   for unknown option keys. RangeError when the URL's database is not a number.
    */
   static fromUrl(url: string, options: RedisBackendUrlOptions = {}): RedisBackend {
-    if (typeof url !== 'string' || url.length === 0)
-      throw new TypeError('url must be a non-empty redis:// URL string');
-    const { redisOptions, ...rest } = validateOptions<RedisBackendUrlOptions>(options);
+    validateRedisUrl(url);
+    const { redisOptions, ...rest } = validateOptions<RedisBackendUrlOptions>(options, {
+      redisOptions: true,
+      ...BACKEND_OPTION_KEYS,
+    });
     const client = new (loadIoredis())(url, { maxRetriesPerRequest: 2, ...redisOptions });
-    return new RedisBackend({ ...rest, client, [OWNS_CLIENT]: true } as RedisBackendOptions);
+    const backend = new RedisBackend({ ...rest, client, [OWNS_CLIENT]: true } as RedisBackendOptions);
+    // The client is the backend's: its connection errors go to errors$ (not ioredis's "Unhandled error event").
+    client.on('error', (error: unknown) => backend.#errors.next(error));
+    return backend;
   }
 
-  /** Ids watched right now; `0` once every watcher has left. */
+  /**
+   * Watches held right now, one per watched id for its marks and one per id whose outcome is watched
+   * (each is one subscribed channel); `0` once every watcher has left.
+   */
   get watchedIds(): number {
-    return this.#watches.size;
+    return this.#watches.size + this.#outcomes.size;
   }
 
   /**
@@ -222,12 +284,58 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
     return this.#watches.attach(id, sink);
   }
 
+  /**
+   * Stores an abort outcome with `SET <prefix>\noutcome:<id> <json> PX ttl`: one write, with the commands
+   * of the minimal ACL (the key and its keyspace channel are under the prefix).
+   */
+  reportOutcome(outcome: AbortOutcome, ttl: number): Promise<void> {
+    if (this.#closed) return Promise.reject(new BackendClosedError('redis'));
+    return this.#commands
+      .run('SET', () =>
+        this.#client.set(outcomeKey(this.prefix, outcome.id), encodeOutcome(outcome), 'PX', ttl),
+      )
+      .then(() => undefined);
+  }
+
+  /** Reads the outcome of `id` (a malformed or wrong-type value is reported on `errors$` and reads as `null`). */
+  readOutcome(id: string): Promise<AbortOutcome | null> {
+    if (this.#closed) return Promise.reject(new BackendClosedError('redis'));
+    return this.#commands
+      .run('GET', () => this.#client.get(outcomeKey(this.prefix, id)))
+      .then(
+        (value) => {
+          try {
+            return decodeOutcome(id, value);
+          } catch (error) {
+            this.#errors.next(error);
+            return null;
+          }
+        },
+        (error: unknown) => {
+          // A key of another type where an outcome belongs tells nothing: report it, read no outcome.
+          if (!isWrongTypeError(error)) throw error;
+          this.#errors.next(error);
+          return null;
+        },
+      );
+  }
+
+  /** Observes the outcomes of `id`: like {@link RedisBackend.watch}, on the same subscriber connection. */
+  watchOutcome(id: string): Observable<AbortOutcome> {
+    return this.#outcomes.watch(id);
+  }
+
+  /**
+   * Ends every watch with a `BackendClosedError`, closes the subscriber connection(s) the backend opened,
+   * and quits the client when {@link RedisBackend.fromUrl} made it. A client you passed in stays open.
+   */
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
     this.#reread.close();
     this.#subscriber?.close();
     this.#watches.close(new BackendClosedError('redis'));
+    this.#outcomes.close(new BackendClosedError('redis'));
     this.#errors.complete();
     return this.#ownsClient
       ? this.#client.quit().then(
@@ -275,7 +383,7 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
       const cluster = this.#cluster;
       this.#subscriber = new ClusterKeyspaceSubscriber({
         cluster,
-        listener: this.#watches,
+        listener: this.#listener,
         prepare: async (subscriber, master) => {
           await this.#eviction.check(master);
           return this.#guard.ensure(subscriber, master, nodeProbeTag(cluster, master));
@@ -305,7 +413,7 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
       }) as unknown as SubscriberConnection;
       this.#subscriber = new KeyspaceSubscriber({
         connection,
-        listener: this.#watches,
+        listener: this.#listener,
         prepare: async (subscriber) => {
           await this.#eviction.check(client);
           return this.#guard.ensure(subscriber, client, '');

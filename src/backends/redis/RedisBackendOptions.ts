@@ -1,5 +1,5 @@
 import type { Cluster, RedisOptions } from 'ioredis';
-import { validateMilliseconds, validateOptions } from '../../core/validate.js';
+import { type OptionKeys, validateMilliseconds, validateOptions } from '../../core/validate.js';
 import { DEFAULT_PREFIX } from './keys.js';
 import type { RedisClient } from './types.js';
 
@@ -8,6 +8,8 @@ export interface RedisBackendOptions {
   /**
    * An ioredis client for commands: a `Redis` (the backend `duplicate()`s it for its subscriber connection)
    * or a `Cluster` (the backend opens one subscriber connection per master; see {@link RedisBackend}).
+   * It stays yours: {@link RedisBackend.close} closes only the connections the backend opened itself, so
+   * `quit()` this client after closing the backend (or let {@link RedisBackend.fromUrl} make and close one).
    */
   client: RedisClient | Cluster;
   /**
@@ -102,12 +104,25 @@ const MAX_TIMER = 2 ** 31 - 1;
 const milliseconds = (value: number | undefined, name: string, fallback: number, min: number): number =>
   value === undefined ? fallback : validateMilliseconds(value, `options.${name}`, min, MAX_TIMER);
 
+/** The option keys {@link RedisBackend} and {@link RedisBackend.fromUrl} share. */
+export const BACKEND_OPTION_KEYS: OptionKeys<Omit<RedisBackendOptions, 'client'>> = {
+  prefix: true,
+  configureNotifications: true,
+  commandTimeout: true,
+  notificationCheckInterval: true,
+  clusterTopologyInterval: true,
+  probeTimeout: true,
+  requireNoEviction: true,
+  replicas: true,
+  replicaTimeout: true,
+};
+
 /**
  * Validates the options of {@link RedisBackend} and fills in the defaults.
  * @throws TypeError / RangeError naming the offending option.
  */
 export function resolveRedisBackendOptions(options: RedisBackendOptions): ResolvedRedisBackendOptions {
-  const checked = validateOptions<RedisBackendOptions>(options);
+  const checked = validateOptions<RedisBackendOptions>(options, { client: true, ...BACKEND_OPTION_KEYS });
   const client = checked.client;
   if (client === null || typeof client !== 'object' || typeof client.duplicate !== 'function') {
     throw new TypeError('options.client must be an ioredis client (new Redis(...))');

@@ -27,15 +27,21 @@ export interface WatchTableOptions<T> {
   channelOf(id: string): string;
   /** The id of a channel that {@link WatchTableOptions.channelOf} made. */
   idOf(channel: string): string;
-  /** Turns a stored value into what watchers get; `null` when there is nothing (no key). */
+  /**
+   * Turns a stored value into what watchers get; `null` when there is nothing (no key). It may throw for a
+   * malformed value: the error is reported and the value ignored, the watch goes on.
+   */
   decode(id: string, value: string | null): T | null;
   /**
    * Turns a value published on the channel into what watchers get, or `undefined` when the message is not
    * a well-formed value (then the key is read instead, and what is stored decides).
    */
   decodePublished(id: string, message: string): T | undefined;
-  /** What a key of another type (GET fails with WRONGTYPE) counts as; `null`: nothing. */
-  decodeWrongType(id: string): T | null;
+  /**
+   * What a key of another type (`WRONGTYPE`: someone ran `LPUSH`/`HSET` on it) reads as: for marks, an
+   * abort with no details (fail closed); `null` to report the error and ignore the key.
+   */
+  wrongType(id: string): T | null;
   /** The subscriber, created on the first watch. */
   subscriber(): ChannelSubscriber;
   /** Non-fatal errors (a failed read that is retried). */
@@ -337,8 +343,9 @@ export class WatchTable<T> implements ChannelListener {
         const [error, value] = results[index] ?? [null, null];
         if (isWrongTypeError(error)) {
           // A key of another type under the prefix: what it counts as is the decoder's call (fail closed).
-          const decoded = this.#options.decodeWrongType(idOf(read.record.channel));
-          if (decoded !== null) read.record.deliver(decoded, read.target);
+          const substitute = this.#options.wrongType(idOf(read.record.channel));
+          if (substitute === null) this.#options.report(error);
+          else read.record.deliver(substitute, read.target);
           continue;
         }
         if (error !== null) {
@@ -347,10 +354,19 @@ export class WatchTable<T> implements ChannelListener {
         }
         // A published value came in after this read was sent: the reply may be older than it.
         if ((this.#valueSeen.get(read.record) ?? 0) > read.sentAt) continue;
-        const decoded = this.#options.decode(idOf(read.record.channel), value);
+        const decoded = this.#decode(idOf(read.record.channel), value);
         if (decoded !== null) read.record.deliver(decoded, read.target);
       }
     });
+  }
+
+  #decode(id: string, value: string | null): T | null {
+    try {
+      return this.#options.decode(id, value);
+    } catch (error) {
+      this.#options.report(error);
+      return null;
+    }
   }
 
   #readFailed({ record, target, attempt }: PendingRead<T>, error: unknown): void {

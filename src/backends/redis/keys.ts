@@ -18,3 +18,10 @@ export const keyspaceChannel = (db: number, key: string): string => `__keyspace@
  * never collides with a task's mark.
  */
 export const probeKey = (prefix: string, token: string): string => `${prefix}\nprobe:${token}`;
+
+/**
+ * The Redis key holding the abort outcome of `id`: under the prefix (so the ACL patterns `~<prefix>*` and
+ * `&__keyspace@<db>__:<prefix>*` cover it), with a newline no valid id contains, so it never collides
+ * with the mark of any id, nor with a probe key.
+ */
+export const outcomeKey = (prefix: string, id: string): string => `${prefix}\noutcome:${id}`;

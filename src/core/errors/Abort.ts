@@ -13,6 +13,7 @@ import type { AbortMode } from '../AbortMode.js';
  * ```
  */
 export class Abort extends Error {
+  /** Always `'Abort'`, so that logs and `error.name` checks tell it apart from other errors. */
   override readonly name = 'Abort';
   /** The aborted task id. */
   readonly id: string;

@@ -10,6 +10,7 @@
  * ```
  */
 export class BackendClosedError extends Error {
+  /** Always `'BackendClosedError'`, so that logs and `error.name` checks tell it apart from other errors. */
   override readonly name = 'BackendClosedError';
   constructor(backend: string) {
     super(`The ${backend} event backend is closed`);

@@ -13,6 +13,7 @@
  * ```
  */
 export class NoAbortableError extends Error {
+  /** Always `'NoAbortableError'`, so that logs and `error.name` checks tell it apart from other errors. */
   override readonly name = 'NoAbortableError';
   constructor() {
     super(

@@ -172,4 +172,40 @@ describe('across processes on real Redis', () => {
     const second = await startWorker();
     await second.next('succeeded', message.messageId, 10_000);
   });
+
+  it('abortAndWait from the client process gets the outcome the worker process reports: skipped, stopped, finished', async () => {
+    client();
+    const politeTask = actor('polite_task', (_ms: number) => undefined, { broker }) as Actor<[ms: number]>;
+    const queued = await longTask.send(10);
+    const waitSkip = abortable.abortAndWait(queued.messageId, { timeout: 20_000 });
+    const worker = await startWorker();
+    const workerId = `child-${worker.pid}`;
+    expect(await waitSkip).toEqual({
+      id: queued.messageId,
+      outcome: 'skipped',
+      at: expect.any(Number),
+      workerId,
+    });
+
+    const running = await longTask.send(60_000);
+    const polite = await politeTask.send(60_000);
+    const stubborn = await longTask.send(60_000);
+    await worker.next('started', running.messageId);
+    await worker.next('started', polite.messageId);
+    await worker.next('started', stubborn.messageId);
+    const [stopped, finished] = await abortable.abortAndWait([running.messageId, polite.messageId], {
+      abortTimeout: 300,
+      timeout: 10_000,
+    });
+    // polite_task finishes 10 ms after it is told; long_task does not, and is stopped at the deadline.
+    expect(finished).toEqual({ id: polite.messageId, outcome: 'finished', at: expect.any(Number), workerId });
+    expect(stopped).toEqual({ id: running.messageId, outcome: 'stopped', at: expect.any(Number), workerId });
+    expect(await abortable.abortAndWait(stubborn.messageId, { timeout: 10_000 })).toMatchObject({
+      outcome: 'stopped',
+      workerId,
+    });
+    expect(await abortable.outcome(queued.messageId)).toMatchObject({ outcome: 'skipped', workerId });
+    expect((abortable.backend as RedisBackend).watchedIds).toBe(0);
+    await broker.join(undefined, { timeout: 5000 });
+  });
 });

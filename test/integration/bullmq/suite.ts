@@ -171,7 +171,7 @@ export function bullmqSuite(
       const processor = abortableProcessor(() => 1, { abortable });
       expect(processor.length).toBe(3);
       expect(() => abortableProcessor(() => 1, { abortable, abortCheckAtempts: 2 } as never)).toThrow(
-        /options\.abortCheckAtempts is not an option/,
+        /options has an unknown key "abortCheckAtempts": did you mean "abortCheckAttempts"\?/,
       );
       expect(() => abortableProcessor('x' as never, { abortable })).toThrow(TypeError);
       const q = { qualifiedName: 'bull:emails', getJobState: async () => 'unknown', remove: async () => 0 };
@@ -179,7 +179,9 @@ export function bullmqSuite(
         /mode must be one of/,
       );
       expect(() => abortJob(q as never, '1', { abortable, abortTtl: -1 })).toThrow(RangeError);
-      expect(() => abortJob(q as never, '1', { abortable, reson: 'x' } as never)).toThrow(/options\.reson/);
+      expect(() => abortJob(q as never, '1', { abortable, reson: 'x' } as never)).toThrow(
+        /options has an unknown key "reson": did you mean "reason"\?/,
+      );
       expect(() => abortJob(q as never, '', { abortable })).toThrow(/jobId must not be empty/);
       expect(jobAbortId(q, '42')).toBe('bull:emails:42');
       expect(new JobAbortedError('42', { started: false })).toBeInstanceOf(bullmq.UnrecoverableError);

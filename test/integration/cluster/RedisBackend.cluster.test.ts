@@ -141,6 +141,41 @@ describe('RedisBackend on Redis Cluster (3 masters)', () => {
     await until(() => landed.get(id) === 1);
     release();
   });
+
+  it('watches outcome keys on every master too, and confirms aborts of ids on every slot', async () => {
+    const ids = spreadIds(60);
+    const nodes = cluster.nodes.map((node) => node.client());
+    const outcomeChannels = async (): Promise<number> => {
+      let total = 0;
+      for (const node of nodes) {
+        const channels = (await node.pubsub('CHANNELS', `__keyspace@0__:${prefix}*`)) as string[];
+        total += channels.filter((channel) => channel.includes('\noutcome:')).length;
+      }
+      return total;
+    };
+    // A stand-in worker on a second backend: reports 'stopped' for every id it sees aborted.
+    const workerBackend = new RedisBackend({
+      client: cluster.client(),
+      prefix,
+      clusterTopologyInterval: 200,
+    });
+    const worker = new Abortable({ backend: workerBackend });
+    const watches = ids.map((id) =>
+      worker.abort$(id).subscribe(() => void worker.reportOutcome({ id, outcome: 'stopped', workerId: 'w' })),
+    );
+    await until(async () => (await ourChannels(nodes, prefix)) === ids.length * 3);
+    const seen = new Set<string>();
+    const outcomeWatches = ids.map((id) => abortable.outcome$(id).subscribe(() => seen.add(id)));
+    await until(async () => (await outcomeChannels()) === ids.length * 3); // every id on every master
+    const outcomes = await abortable.abortAndWait(ids, { timeout: 15_000 });
+    expect(outcomes.map((outcome) => outcome?.outcome)).toEqual(ids.map(() => 'stopped'));
+    await until(() => seen.size === ids.length);
+    for (const watch of outcomeWatches) watch.unsubscribe();
+    await until(async () => (await outcomeChannels()) === 0);
+    expect(backend.watchedIds).toBe(0);
+    for (const watch of watches) watch.unsubscribe();
+    await worker.close();
+  });
 });
 
 describe('RedisBackend on Redis Cluster during a failover', () => {

@@ -189,6 +189,28 @@ describe('RedisBackend with an ACL user limited to its prefix (minimal command s
     expect(errors).toEqual([]);
   });
 
+  it('carries abort outcomes with the same minimal ACL: reportOutcome, outcome$, outcome, abortAndWait', async () => {
+    await admin.call('ACL', 'LOG', 'RESET');
+    const { user, prefix, backend, abortable, errors } = await userBackend();
+    await backend.ready();
+    // A stand-in worker on the same user: reports 'stopped' when job-1 is aborted.
+    const worker = abortable.abort$('job-1').subscribe((event) => {
+      void abortable.reportOutcome({ id: event.id, outcome: 'stopped', workerId: 'w' });
+    });
+    cleanups.push(() => worker.unsubscribe());
+    await until(async () => (await channelsUnder(admin, 0, prefix)).length === 1, 'mark watch subscribed');
+    const [stopped, unknown] = await abortable.abortAndWait(['job-1', 'job-2'], { timeout: 500 });
+    expect(stopped).toMatchObject({ id: 'job-1', outcome: 'stopped', workerId: 'w' });
+    expect(unknown).toBeNull();
+    expect(await abortable.outcome('job-1')).toMatchObject({ outcome: 'stopped' });
+    await until(async () => (await channelsUnder(admin, 0, prefix)).length === 0, 'channels released');
+    expect(backend.watchedIds).toBe(0);
+    const keys = (await keysUnder(admin, prefix)).filter((key) => !isProbeKey(key)).sort();
+    expect(keys).toEqual([`${prefix}\noutcome:job-1`, `${prefix}job-1`, `${prefix}job-2`].sort());
+    expect(new Set(await aclDenials(user))).toEqual(new Set(['command:config|get', 'command:info']));
+    expect(errors).toEqual([]);
+  });
+
   it('needs every command of the minimal set: without any one of them the backend does not work', async () => {
     // A bounded scenario covering every path; a hang counts as a failure (bounded by the race).
     const scenario = async (without: string): Promise<'works' | string> => {

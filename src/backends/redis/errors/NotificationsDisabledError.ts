@@ -20,6 +20,7 @@
  * ```
  */
 export class NotificationsDisabledError extends Error {
+  /** Always `'NotificationsDisabledError'`, so that logs and `error.name` checks tell it apart from other errors. */
   override readonly name = 'NotificationsDisabledError';
   /**
    * @param detail - what was found.

@@ -10,6 +10,7 @@
  * ```
  */
 export class RedisUnavailableError extends Error {
+  /** Always `'RedisUnavailableError'`, so that logs and `error.name` checks tell it apart from other errors. */
   override readonly name = 'RedisUnavailableError';
   /** @param command - what was attempted; @param timeout - how long it waited, in milliseconds. */
   constructor(command: string, timeout: number, options?: { cause?: unknown }) {
