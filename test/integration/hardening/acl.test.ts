@@ -207,7 +207,10 @@ describe('RedisBackend with an ACL user limited to its prefix (minimal command s
     expect(backend.watchedIds).toBe(0);
     const keys = (await keysUnder(admin, prefix)).filter((key) => !isProbeKey(key)).sort();
     expect(keys).toEqual([`${prefix}\noutcome:job-1`, `${prefix}job-1`, `${prefix}job-2`].sort());
-    expect(new Set(await aclDenials(user))).toEqual(new Set(['command:config|get', 'command:info']));
+    // The PUBLISH of the abort is refused (no +publish in the minimal set): two hops, as above.
+    expect(new Set(await aclDenials(user))).toEqual(
+      new Set(['command:config|get', 'command:info', 'command:publish']),
+    );
     expect(errors).toEqual([]);
   });
 
