@@ -69,5 +69,6 @@ export async function describeMachine(): Promise<MachineInfo> {
     loadAvgAtEnd: [],
     idleCpuPctAtStart,
     idlePctBeforeRun: {},
+    loadAvgBeforeRun: {},
   };
 }

@@ -22,6 +22,12 @@ export interface BenchOptions {
   throughputBatch: number;
   /** How long the baseline gets to deliver its throughput run, seconds. @default 5 */
   baselineThroughputSeconds: number;
+  /** Pairs (one floor sample, one abort of ours) per repetition of the interleaved run. @default 200 */
+  interleavedPairs: number;
+  /** Repetitions of the interleaved run, each on fresh processes (the spread of its ratios). @default 3 */
+  repetitions: number;
+  /** `SET`s per configuration and round of the keyspace-notification cost run (redis-benchmark). @default 100000 */
+  notifyRequests: number;
   /** Pre-start checks timed per mode. @default 5000 */
   skipChecks: number;
   /** Checks in flight in the concurrent skip-check run. @default 64 */
@@ -34,24 +40,38 @@ export interface BenchOptions {
   library: string | undefined;
   /**
    * Before each timed run, wait up to this long for the machine to be at least 80% idle (other work on a
-   * small machine skews sub-millisecond timings); the idle share seen is recorded. @default 20_000
+   * small machine skews sub-millisecond timings); the idle share seen is recorded. After a wait that ran
+   * out, the next waits last at most 2 s until one succeeds. @default 10_000
    */
   quietWaitMs: number;
   /** Phases to run. @default all */
   phases: Phase[];
   /** Where results go. @default 'bench/results' */
   outDir: string;
-  /** The whole run is aborted after this many seconds. @default 900 */
+  /** The whole run is aborted after this many seconds. @default 1200 */
   deadlineSeconds: number;
 }
 
 /** The parts of a run. */
-export type Phase = 'skip' | 'scale' | 'latency' | 'throughput' | 'bullmq' | 'isolation' | 'outcomes';
+export type Phase =
+  | 'skip'
+  | 'scale'
+  | 'latency'
+  | 'interleaved'
+  | 'throughput'
+  | 'notify-cost'
+  | 'cluster'
+  | 'bullmq'
+  | 'isolation'
+  | 'outcomes';
 const PHASES: readonly Phase[] = [
   'skip',
   'scale',
   'latency',
+  'interleaved',
   'throughput',
+  'notify-cost',
+  'cluster',
   'bullmq',
   'isolation',
   'outcomes',
@@ -59,18 +79,21 @@ const PHASES: readonly Phase[] = [
 
 const USAGE = `npm run bench -- [options]
 
-  --quick                    smaller sizes, for a quick look (about a minute)
+  --quick                    smaller sizes, for a quick look (about 2 minutes)
   --sizes 1000,10000,100000  watched ids in the scale phase
   --latency-sizes 1000,10000 watched ids in the latency runs
   --aborts 200               sequential aborts per latency run
   --gap-max 200              random pause before each abort, 0..N ms
   --young-share 0.25         share of abort targets younger than 1 s
+  --pairs 200                floor/ours pairs per repetition of the interleaved run
+  --repetitions 3            repetitions of the interleaved run (fresh processes each)
   --throughput 40000         watched ids in the throughput run (two workers)
-  --only latency,scale       run only these phases (skip, scale, latency, throughput, bullmq, isolation, outcomes)
+  --only latency,scale       run only these phases (skip, scale, latency, interleaved, throughput,
+                             notify-cost, cluster, bullmq, isolation, outcomes)
   --profile                  CPU-profile the throughput workers (bench/results/profiles)
   --source                   run src/ through tsx instead of a tsc build (adds keepNames overhead)
   --library path/index.js    measure an already built copy of the library (e.g. a patched build)
-  --quiet-wait 20            seconds to wait for an idle machine before each timed run (0: never)
+  --quiet-wait 10            seconds to wait for an idle machine before each timed run (0: never)
   --out bench/results        output directory
   --help`;
 
@@ -107,6 +130,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
       aborts: { type: 'string' },
       'gap-max': { type: 'string' },
       'young-share': { type: 'string' },
+      pairs: { type: 'string' },
+      repetitions: { type: 'string' },
       throughput: { type: 'string' },
       only: { type: 'string' },
       profile: { type: 'boolean' },
@@ -142,14 +167,17 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
     throughputIds: number(values.throughput, 'throughput', quick ? 20000 : 40000, 2, 1_000_000),
     throughputBatch: 500,
     baselineThroughputSeconds: quick ? 3 : 5,
+    interleavedPairs: number(values.pairs, 'pairs', quick ? 60 : 200, 1, 100_000),
+    repetitions: number(values.repetitions, 'repetitions', 3, 1, 100),
+    notifyRequests: quick ? 30_000 : 100_000,
     skipChecks: quick ? 2000 : 5000,
     skipConcurrency: 64,
     profile: values.profile === true,
     source: values.source === true,
     library: values.library,
-    quietWaitMs: number(values['quiet-wait'], 'quiet-wait', quick ? 5 : 20, 0, 600) * 1000,
+    quietWaitMs: number(values['quiet-wait'], 'quiet-wait', quick ? 5 : 10, 0, 600) * 1000,
     phases,
     outDir: values.out ?? 'bench/results',
-    deadlineSeconds: 900,
+    deadlineSeconds: 1200,
   };
 }

@@ -11,6 +11,10 @@ export interface RedisSnapshot {
   cpuSec: number;
   /** `pubsub_channels`: channels with at least one subscriber. */
   pubsubChannels: number;
+  /** `used_memory`: bytes Redis has allocated (data, client buffers, pub/sub tables). */
+  usedMemory: number;
+  /** `connected_clients`. */
+  connectedClients: number;
   /** `redis_version`. */
   version: string;
 }
@@ -54,7 +58,7 @@ export class RedisInfo {
     this.#client = new Redis({ host: '127.0.0.1', port });
   }
 
-  /** One `INFO everything` (a single command): command stats, CPU, pub/sub channel count. */
+  /** One `INFO everything` (a single command): command stats, CPU, pub/sub channels, memory, clients. */
   async snapshot(): Promise<RedisSnapshot> {
     const info = await this.#client.info('everything');
     const at = now();
@@ -67,6 +71,8 @@ export class RedisInfo {
       calls,
       cpuSec: Number(field(info, 'used_cpu_sys') ?? 0) + Number(field(info, 'used_cpu_user') ?? 0),
       pubsubChannels: Number(field(info, 'pubsub_channels') ?? 0),
+      usedMemory: Number(field(info, 'used_memory') ?? 0),
+      connectedClients: Number(field(info, 'connected_clients') ?? 0),
       version: field(info, 'redis_version') ?? 'unknown',
     };
   }

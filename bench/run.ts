@@ -13,16 +13,19 @@ import { LIBRARY_ENV } from './library.js';
 import { awaitQuiet, describeMachine } from './machine.js';
 import { type BenchOptions, parseBenchOptions } from './options.js';
 import { type BullmqPhase, renderBullmq, runBullmq } from './phases/bullmq.js';
-import { runFloor } from './phases/floor.js';
+import { runClusterCost } from './phases/clusterCost.js';
+import { runInterleaved } from './phases/interleaved.js';
 import { runIsolation } from './phases/isolation.js';
 import { runLatency } from './phases/latency.js';
+import { runNotifyCost } from './phases/notifyCost.js';
 import { runOutcomes } from './phases/outcomes.js';
 import { runScale } from './phases/scale.js';
 import { runSkipCheck } from './phases/skipCheck.js';
 import { runThroughput } from './phases/throughput.js';
 import { latencySeries } from './report/latencySeries.js';
 import { summarizeProfile } from './report/profileSummary.js';
-import { type BenchResults, headline, headlineLatency } from './report/results.js';
+import { latencyRatios } from './report/ratios.js';
+import { type BenchResults, HEADLINE_WATCHED, headline, headlineLatency } from './report/results.js';
 import { renderLatencySvg } from './report/svg.js';
 import { renderTable } from './report/table.js';
 import { checkTargets } from './report/targets.js';
@@ -30,8 +33,12 @@ import { round3 } from './stats.js';
 
 /** A timed run starts only once the machine is this idle (or after `--quiet-wait` seconds), %. */
 const QUIET_IDLE_PCT = 80;
+/** The wait before a timed run after the previous wait ran out, ms. */
+const BUSY_WAIT_MS = 2000;
 
-const log = (message: string): void => console.error(`[bench] ${message}`);
+const startedAt = Date.now();
+const log = (message: string): void =>
+  console.error(`[bench +${Math.round((Date.now() - startedAt) / 1000)}s] ${message}`);
 const ratio = (baseline: number, ours: number): number => round3(baseline / ours);
 
 /**
@@ -60,12 +67,18 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     process.env[LIBRARY_ENV] = build.entry;
     library = 'src/ compiled by tsc (tsconfig.build.json) into bench/.build/';
   }
-  /** Waits (bounded) for an idle machine before a timed run, and records how idle it was. */
+  /**
+   * Waits (bounded) for an idle machine before a timed run, and records how idle and loaded it was. Once a
+   * wait has run out (the machine stays busy: other work), the next waits are short until one succeeds.
+   */
+  let busy = false;
   const quiet = async (run: string): Promise<void> => {
+    machine.loadAvgBeforeRun[run] = Math.round((loadavg()[0] ?? 0) * 100) / 100;
     if (options.quietWaitMs <= 0) return;
-    const idle = await awaitQuiet(QUIET_IDLE_PCT, options.quietWaitMs);
+    const idle = await awaitQuiet(QUIET_IDLE_PCT, busy ? BUSY_WAIT_MS : options.quietWaitMs);
     machine.idlePctBeforeRun[run] = idle;
-    if (idle < QUIET_IDLE_PCT) log(`warning: only ${idle}% idle before ${run}: its timings are inflated`);
+    busy = idle < QUIET_IDLE_PCT;
+    if (busy) log(`warning: only ${idle}% idle before ${run}: its timings are inflated`);
   };
   const partial: Omit<BenchResults, 'targets'> = {
     date: new Date().toISOString(),
@@ -84,6 +97,9 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
       throughputBatch: options.throughputBatch,
       skipChecks: options.skipChecks,
       skipConcurrency: options.skipConcurrency,
+      interleavedPairs: options.interleavedPairs,
+      repetitions: options.repetitions,
+      notifyRequests: options.notifyRequests,
     },
     latency: [],
     scale: [],
@@ -114,9 +130,6 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
   }
 
   if (options.phases.includes('latency')) {
-    log(`latency floor: plain ioredis SET -> keyspace message (-> GET), ${options.aborts} sets...`);
-    await quiet('latency floor');
-    partial.floor = await runFloor(options.aborts, options.gapMaxMs);
     for (const watched of options.latencySizes) {
       const settings = {
         watched,
@@ -135,23 +148,6 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     }
     const main = headlineLatency(partial.latency);
     if (main !== undefined) {
-      log(
-        `latency: back-to-back (no pause between aborts), ${main.watched.toLocaleString('en-US')} watched, rx-abort...`,
-      );
-      await quiet('back-to-back ours');
-      const warmOurs = await runLatency('ours', {
-        watched: main.watched,
-        aborts: options.aborts,
-        gapMaxMs: 0,
-        youngShare: options.youngShare,
-        churnPerSec: options.churnPerSec,
-      });
-      await quiet('back-to-back floor');
-      partial.backToBack = {
-        watched: main.watched,
-        ours: warmOurs,
-        floor: await runFloor(options.aborts, 0),
-      };
       partial.ours = headline(main.ours);
       partial.baseline = headline(main.baseline);
       partial.ratio = {
@@ -161,6 +157,28 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
         max: ratio(main.baseline.maxMs, main.ours.maxMs),
       };
     }
+  }
+
+  if (options.phases.includes('interleaved')) {
+    const interleaved = async (gapMaxMs: number, label: string) => {
+      log(
+        `interleaved: floor and rx-abort alternately, ${HEADLINE_WATCHED.toLocaleString('en-US')} watched, ` +
+          `${options.repetitions} x ${options.interleavedPairs} pairs, ${label}...`,
+      );
+      await quiet(`interleaved ${label}`);
+      return runInterleaved({
+        watched: HEADLINE_WATCHED,
+        pairs: options.interleavedPairs,
+        repetitions: options.repetitions,
+        gapMaxMs,
+        youngShare: options.youngShare,
+        churnPerSec: options.churnPerSec,
+      });
+    };
+    const paused = await interleaved(options.gapMaxMs, `pauses 0-${options.gapMaxMs} ms`);
+    const backToBack = await interleaved(0, 'back to back');
+    partial.interleaved = { paused, backToBack };
+    partial.ratios = { paused: latencyRatios(paused), backToBack: latencyRatios(backToBack) };
   }
 
   if (options.phases.includes('throughput')) {
@@ -185,6 +203,30 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
       batchSize: options.throughputBatch,
       concurrency: 4,
       deliverSeconds: options.baselineThroughputSeconds,
+    });
+  }
+
+  if (options.phases.includes('notify-cost')) {
+    log(
+      `notify cost: redis-benchmark SET with keyspace notifications off / on / on + ${HEADLINE_WATCHED} watched...`,
+    );
+    await quiet('notify cost');
+    partial.notifyCost = await runNotifyCost({
+      requests: options.notifyRequests,
+      rounds: 3,
+      clients: 50,
+      watched: HEADLINE_WATCHED,
+    });
+  }
+
+  if (options.phases.includes('cluster')) {
+    log('cluster cost: 3-master Redis Cluster, 1,000 and 10,000 watched ids...');
+    await quiet('cluster');
+    partial.cluster = await runClusterCost({
+      masters: 3,
+      sizes: [1000, HEADLINE_WATCHED],
+      designMasters: [3, 10],
+      designSizes: [1000, 10_000, 100_000],
     });
   }
 

@@ -8,6 +8,8 @@ import type { CallMessage, ChildApi, ChildMessage } from './protocol.js';
 export interface ChildHandle<Api extends ChildApi> {
   /** A name for messages (`worker-1`). */
   readonly name: string;
+  /** Its process id (for CPU readings from /proc). */
+  readonly pid: number;
   /** Runs `method(arg)` in the child; rejects with the child's error, or after `timeoutMs`. */
   call<M extends keyof Api & string>(
     method: M,
@@ -105,6 +107,7 @@ export async function startChild<Api extends ChildApi>(
 
   return {
     name: options.name,
+    pid: child.pid ?? 0,
     call(method, arg, timeoutMs = defaultTimeout) {
       if (exited) return Promise.reject(new Error(`${options.name} has exited`));
       const message: CallMessage = { kind: 'call', seq: ++seq, method, arg };

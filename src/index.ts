@@ -3,6 +3,13 @@
 // Event backends.
 export type { EventBackend } from './backends/EventBackend.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/MemoryBackend.js';
+export type {
+  DiagnosisCheck,
+  DiagnosisCheckName,
+  DiagnosisStatus,
+  RedisDiagnosis,
+} from './backends/redis/diagnosis/DiagnosisCheck.js';
+export { type DiagnoseRedisOptions, diagnoseRedis } from './backends/redis/diagnosis/diagnoseRedis.js';
 export { EvictionPolicyError } from './backends/redis/errors/EvictionPolicyError.js';
 export { NotificationsDisabledError } from './backends/redis/errors/NotificationsDisabledError.js';
 export { RedisAuthError } from './backends/redis/errors/RedisAuthError.js';

@@ -71,7 +71,10 @@ const api = {
 
   /** Plain ioredis `SET key x PX 10000`, for the floor measurement. @returns when it was called. */
   async rawSet(arg: { port: number; key: string }): Promise<{ calledAt: number }> {
-    raw ??= new Redis({ host: '127.0.0.1', port: arg.port });
+    if (raw === undefined) {
+      raw = new Redis({ host: '127.0.0.1', port: arg.port });
+      await raw.ping(); // connected before the first timed SET
+    }
     const calledAt = now();
     await raw.set(arg.key, 'x', 'PX', 10_000);
     return { calledAt };

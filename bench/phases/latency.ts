@@ -1,7 +1,8 @@
-import { estimateClockOffset, now, sleep, withTimeout } from '../clock.js';
-import type { SystemName, TeardownEvent } from '../protocol.js';
+import { estimateClockOffset, now, sleep } from '../clock.js';
+import type { SystemName } from '../protocol.js';
 import { RedisInfo } from '../redisInfo.js';
 import { type LatencySummary, round3, summarize } from '../stats.js';
+import { abortTimer, type LatencySample } from './abortTimer.js';
 import { startRig } from './rig.js';
 
 /** Settings of one latency run. */
@@ -16,14 +17,6 @@ export interface LatencySettings {
   youngShare: number;
   /** New tasks per second (one old task finishes for each). */
   churnPerSec: number;
-}
-
-/** One measured abort. */
-export interface LatencySample {
-  /** From `abort()` called in the client to the teardown in the worker, ms. */
-  ms: number;
-  /** Age of the task when `abort()` was called, ms. */
-  ageMs: number;
 }
 
 /** The result of one latency run. */
@@ -51,7 +44,6 @@ export interface LatencyRun extends LatencySummary {
   durationSec: number;
 }
 
-const TEARDOWN_TIMEOUT_MS = 5000;
 const WARMUP_MS = 1500;
 
 /**
@@ -73,12 +65,7 @@ export async function runLatency(system: SystemName, settings: LatencySettings):
     const workerClock = await estimateClockOffset(() => worker.call('clock', undefined));
     const clientClock = await estimateClockOffset(() => client.call('clock', undefined));
 
-    const teardowns = new Map<string, (at: number) => void>();
-    worker.onEvent((name, data) => {
-      if (name !== 'teardown') return;
-      const event = data as TeardownEvent;
-      teardowns.get(event.id)?.(event.at);
-    });
+    const abortOnce = abortTimer(rig, settings.youngShare);
 
     await worker.call(
       'spawn',
@@ -96,24 +83,13 @@ export async function runLatency(system: SystemName, settings: LatencySettings):
     const started = now();
     for (let i = 0; i < settings.aborts; i++) {
       await sleep(Math.random() * settings.gapMaxMs);
-      const wantYoung = Math.random() < settings.youngShare;
-      const picked =
-        (await worker.call('pick', { young: wantYoung })) ??
-        (await worker.call('pick', { young: !wantYoung }));
-      if (picked === null) throw new Error('no task to abort');
-      const teardown = new Promise<number>((resolve) => teardowns.set(picked.id, resolve));
-      const { calledAt } = await client.call('abort', { id: picked.id });
-      const ageMs = calledAt - picked.startedAt;
-      try {
-        const at = await withTimeout(teardown, TEARDOWN_TIMEOUT_MS, `teardown of ${picked.id}`);
-        const ms = at - calledAt;
-        samples.push({ ms: round3(ms), ageMs: round3(ageMs) });
-        (ageMs < 1000 ? young : old).push(ms);
-      } catch {
+      const sample = await abortOnce();
+      if (sample === undefined) {
         timeouts++;
-      } finally {
-        teardowns.delete(picked.id);
+        continue;
       }
+      samples.push(sample);
+      (sample.ageMs < 1000 ? young : old).push(sample.ms);
     }
     const durationSec = (now() - started) / 1000;
     const delta = RedisInfo.delta(before, await rig.info.snapshot());

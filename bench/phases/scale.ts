@@ -15,16 +15,34 @@ export interface ScaleMeasure {
   subscribeMs: number;
   /** `pubsub_channels` on the server once subscribed (this library: should equal `watched`). */
   serverChannels: number;
+  /**
+   * Errors the system reported while subscribing (this library's `errors$`, e.g. re-reads that timed out
+   * after `commandTimeout` and were retried): 0 on a machine that is not starved of CPU. When not 0, the
+   * heap and idle figures of the row may include the retries.
+   */
+  subscribeErrors: number;
+  /** Whether every re-read was answered within the spawn timeout (false: `subscribeMs` is that timeout). */
+  subscribeSettled: boolean;
   /** Redis CPU spent while subscribing, ms. */
   subscribeRedisCpuMs: number;
-  /** Heap per watched id: (tasks with watch - the same tasks without), bytes. */
+  /** Redis memory per watched id: `used_memory` after subscribing minus before, / watched, bytes. */
+  redisBytesPerWatch: number;
+  /**
+   * Heap per watched id of a running task cut by the system (`takeUntilAborted` for this library):
+   * (tasks with the cut - the same tasks without), bytes.
+   */
   heapBytesPerWatch: number;
   /** Heap per running task with its watch (`NEVER.pipe(cut(id), finalize(...))` + the harness's record). */
   heapBytesPerTaskWithWatch: number;
   /** Heap per running task without a watch (`NEVER.pipe(finalize(...))` + the harness's record). */
   heapBytesPerTask: number;
-  /** Heap per bare watch (`backend.watch(id).pipe(finalize(...))` + the harness's record), no task. */
+  /**
+   * Heap per bare watch (`backend.watch(id)` subscribed, no task): (bare watches - tasks without a watch,
+   * both with the same `finalize` and the harness's record), bytes.
+   */
   heapBytesPerBareWatch: number;
+  /** Heap per bare-watch entry as it stands (`backend.watch(id).pipe(finalize(...))` + the record). */
+  heapBytesPerBareWatchEntry: number;
   /** Redis commands per second while every id is watched and nothing happens (INFO excluded). */
   idleCommandsPerSec: number;
   /** Those commands by name. */
@@ -61,14 +79,18 @@ export async function runScale(
       worker.call('spawn', { count: watched, mode, shape: 'never', timeoutMs: 120_000 }, 130_000);
     const perId = (before: number, after: number) => Math.round((after - before) / watched);
 
-    const heapEmpty = await worker.call('heap', undefined);
+    // Every heap figure is taken from the same state: right after `watched` entries were finished, so
+    // the harness's own tables have held that many (a warm-up round for the first).
     await spawn('task');
+    await worker.call('finishAll', undefined);
+    const heapBeforeTasks = await worker.call('heap', undefined);
+    const errorsBefore = (await spawn('task')).errorsSeen;
     const heapTasks = await worker.call('heap', undefined);
     await worker.call('finishAll', undefined);
     const heapBeforeFull = await worker.call('heap', undefined);
 
     const beforeSubscribe = await rig.info.snapshot();
-    const { watchMs } = await spawn('full');
+    const { watchMs, errorsSeen, settled } = await spawn('full');
     const afterSubscribe = await rig.info.snapshot();
     const heapFull = await worker.call('heap', undefined);
 
@@ -90,17 +112,22 @@ export async function runScale(
     await worker.call('finishAll', undefined);
 
     const full = perId(heapBeforeFull, heapFull);
-    const task = perId(heapEmpty, heapTasks);
+    const task = perId(heapBeforeTasks, heapTasks);
+    const bare = perId(heapBeforeWatch, heapWatch);
     return {
       system,
       watched,
       subscribeMs: round3(watchMs),
       serverChannels: afterSubscribe.pubsubChannels,
+      subscribeErrors: errorsSeen - errorsBefore,
+      subscribeSettled: settled,
       subscribeRedisCpuMs: round3(RedisInfo.delta(beforeSubscribe, afterSubscribe).cpuMs),
+      redisBytesPerWatch: perId(beforeSubscribe.usedMemory, afterSubscribe.usedMemory),
       heapBytesPerWatch: full - task,
       heapBytesPerTaskWithWatch: full,
       heapBytesPerTask: task,
-      heapBytesPerBareWatch: perId(heapBeforeWatch, heapWatch),
+      heapBytesPerBareWatch: bare - task,
+      heapBytesPerBareWatchEntry: bare,
       idleCommandsPerSec: round3(idle.commandsPerSec),
       idleCommands: idle.byCommand,
       idleRedisCpuPct: round3(idle.cpuPct),

@@ -1,5 +1,7 @@
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { now, sleep } from '../clock.js';
+import { processCpuMs } from '../procCpu.js';
 import type { SystemName } from '../protocol.js';
 import { RedisInfo } from '../redisInfo.js';
 import type { ProfileEntry } from '../report/profileSummary.js';
@@ -39,10 +41,20 @@ export interface ThroughputRun {
   /** CPU used during the run as a share of one core, %: Redis, each worker, the client. */
   cpuPct: { redis: number; workers: number[]; client: number };
   /**
-   * CPU time per delivered abort, µs: Redis, the two workers together, the client. On a machine with few
-   * cores, their sum bounds the rate: at most (cores x 1,000,000 / sum) aborts per second.
+   * CPU time per delivered abort, µs, every process of the run read from outside in `/proc/<pid>/stat`
+   * at the same moments (all threads, 10 ms resolution over a run of a second or more): redis-server, the
+   * two workers together, the client, and their sum. On a machine with few cores the sum bounds the rate.
    */
   cpuUsPerAbort: { redis: number; workers: number; client: number; total: number };
+  /**
+   * The same split as each process reports it about itself (`INFO` used_cpu for Redis,
+   * `process.cpuUsage()` in Node; µs resolution): a cross-check of {@link cpuUsPerAbort}.
+   */
+  cpuUsPerAbortSelfReported: { redis: number; workers: number; client: number; total: number };
+  /** What the CPU time per abort allows on this machine: cores x 1,000,000 / `cpuUsPerAbort.total`. */
+  cpuBoundAbortsPerSec: number;
+  /** Cores of the machine. */
+  cores: number;
   /** Redis commands during the run, by name. */
   redisCommands: Record<string, number>;
   /** Whether it gave up before every teardown came. */
@@ -92,6 +104,8 @@ export async function runThroughput(
         client.call('profileStart', undefined),
       ]);
     }
+    const pids = [rig.redis.pid, ...rig.workers.map((worker) => worker.pid), client.pid];
+    const procBefore = pids.map(processCpuMs);
     const before = await rig.info.snapshot();
     const workerCpuBefore = await Promise.all(rig.workers.map((worker) => worker.call('cpu', undefined)));
     const clientCpuBefore = await client.call('cpu', undefined);
@@ -107,6 +121,7 @@ export async function runThroughput(
     );
     const counts = await Promise.all(deliveries);
     const ended = now();
+    const procAfter = pids.map(processCpuMs);
     const after = await rig.info.snapshot();
     const workerCpuAfter = await Promise.all(rig.workers.map((worker) => worker.call('cpu', undefined)));
     const clientCpuAfter = await client.call('cpu', undefined);
@@ -135,6 +150,12 @@ export async function runThroughput(
     );
     const clientCpuMs = cpuMs(clientCpuBefore, clientCpuAfter);
     const perAbort = (ms: number) => Math.round((ms * 1000) / Math.max(1, delivered));
+    const proc = procAfter.map((ms, i) => ms - (procBefore[i] as number));
+    const procRedis = proc[0] as number;
+    const procWorkers = proc.slice(1, -1).reduce((sum, ms) => sum + ms, 0);
+    const procClient = proc[proc.length - 1] as number;
+    const total = perAbort(procRedis + procWorkers + procClient);
+    const cores = cpus().length;
     return {
       system,
       ids: ids.length,
@@ -151,11 +172,19 @@ export async function runThroughput(
         client: Math.round((clientCpuMs / wallMs) * 100),
       },
       cpuUsPerAbort: {
+        redis: perAbort(procRedis),
+        workers: perAbort(procWorkers),
+        client: perAbort(procClient),
+        total,
+      },
+      cpuUsPerAbortSelfReported: {
         redis: perAbort(redis.cpuMs),
         workers: perAbort(workersCpuMs),
         client: perAbort(clientCpuMs),
         total: perAbort(redis.cpuMs + workersCpuMs + clientCpuMs),
       },
+      cpuBoundAbortsPerSec: Math.round((cores * 1_000_000) / total),
+      cores,
       redisCommands: redis.byCommand,
       incomplete: delivered < ids.length,
       profiles,

@@ -1,12 +1,15 @@
 import type { BenchOptions } from '../options.js';
-import type { FloorRun } from '../phases/floor.js';
+import type { ClusterCostRun } from '../phases/clusterCost.js';
+import type { InterleavedRun } from '../phases/interleaved.js';
 import type { IsolationRun } from '../phases/isolation.js';
 import type { LatencyRun } from '../phases/latency.js';
+import type { NotifyCostRun } from '../phases/notifyCost.js';
 import type { OutcomesRun } from '../phases/outcomes.js';
 import type { ScaleMeasure } from '../phases/scale.js';
 import type { SkipCheckRun } from '../phases/skipCheck.js';
 import type { ThroughputRun } from '../phases/throughput.js';
 import type { LatencySummary } from '../stats.js';
+import type { LatencyRatios } from './ratios.js';
 
 /** The machine a run was made on. */
 export interface MachineInfo {
@@ -23,6 +26,8 @@ export interface MachineInfo {
   idleCpuPctAtStart: number;
   /** Share of CPU time idle just before each timed run (after waiting for quiet), %. */
   idlePctBeforeRun: Record<string, number>;
+  /** The 1-minute load average when each timed run was about to start (before the quiet wait). */
+  loadAvgBeforeRun: Record<string, number>;
 }
 
 /** The latency figures of one system at the headline size. */
@@ -34,7 +39,7 @@ export interface HeadlineLatency extends LatencySummary {
 /** A scale row: this library's figures at the top level (as the issue names them), the baseline's inside. */
 export type ScaleRow = ScaleMeasure & { baseline?: ScaleMeasure };
 
-/** One target of issue 5 and whether the run met it. */
+/** One target (issue 12) and whether the run met it. */
 export interface TargetCheck {
   name: string;
   target: string;
@@ -65,6 +70,9 @@ export interface BenchResults {
     | 'throughputBatch'
     | 'skipChecks'
     | 'skipConcurrency'
+    | 'interleavedPairs'
+    | 'repetitions'
+    | 'notifyRequests'
   >;
   /** This library's abort latency at the headline size (10,000 watched ids when run). */
   ours?: HeadlineLatency;
@@ -72,13 +80,14 @@ export interface BenchResults {
   baseline?: HeadlineLatency;
   /** baseline / ours, at the headline size. */
   ratio?: { p50: number; p90: number; p99: number; max: number };
-  /** The machine's floor under the latency, plain ioredis in the same layout (no library). */
-  floor?: FloorRun;
   /**
-   * The headline size again with no pause between aborts (processes stay warm), this library and the
-   * floor: how much of the latency is the machine waking idle processes.
+   * This library and the machine's floor (plain ioredis SET -> keyspace message (-> GET)) sampled
+   * alternately in the same processes at the headline size: with the benchmark's pauses, and back to back
+   * (no pause: warm processes), each over several repetitions.
    */
-  backToBack?: { watched: number; ours: LatencyRun; floor: FloorRun };
+  interleaved?: { paused: InterleavedRun; backToBack?: InterleavedRun };
+  /** The ratios of {@link interleaved}: ours / one-hop and ours / two-hop floor, p50 and p99, with spread. */
+  ratios?: { paused: LatencyRatios; backToBack?: LatencyRatios };
   /** Every latency run, with its samples. */
   latency: Array<{ watched: number; ours: LatencyRun; baseline: LatencyRun }>;
   scale: ScaleRow[];
@@ -87,6 +96,10 @@ export interface BenchResults {
   skipCheck?: { ours: SkipCheckRun; baseline: SkipCheckRun };
   /** Confirmed aborts: the worker's report write and the `abortAndWait` round trip (bench/phases/outcomes.ts). */
   outcomes?: OutcomesRun;
+  /** What keyspace notifications cost an unrelated client's SETs on the same Redis. */
+  notifyCost?: NotifyCostRun;
+  /** What watching costs on Redis Cluster, measured on a small cluster and computed for others. */
+  cluster?: ClusterCostRun;
   targets: TargetCheck[];
 }
 

@@ -12,8 +12,13 @@ export interface LatencySeries {
   dash: string;
 }
 
-/** Line colours: this library, the baseline, this library without pauses between aborts. */
-export const SERIES_COLORS = { ours: '#1f6fb4', baseline: '#d0461f', oursBackToBack: '#7fb3e0' } as const;
+/** Line colours: this library, the baseline, this library interleaved with the floor, the floor. */
+export const SERIES_COLORS = {
+  ours: '#1f6fb4',
+  baseline: '#d0461f',
+  oursInterleaved: '#7fb3e0',
+  floor: '#555555',
+} as const;
 /** Dash patterns by size rank (smallest size first). */
 export const SERIES_DASHES = ['7 4', '', '2 3', '10 3 2 3'] as const;
 

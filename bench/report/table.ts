@@ -1,3 +1,7 @@
+import type { ClusterCostRun } from '../phases/clusterCost.js';
+import type { NotifyCostRun } from '../phases/notifyCost.js';
+import type { LatencySummary } from '../stats.js';
+import type { RatioSpread } from './ratios.js';
 import type { BenchResults } from './results.js';
 
 const fmt = (value: number | undefined, digits = 3): string =>
@@ -64,61 +68,6 @@ export function renderTable(results: BenchResults): string {
         ]);
       }
     }
-    if (results.floor !== undefined) {
-      for (const [label, floor] of [
-        ['floor: SET -> message (1 hop)', results.floor.notify],
-        ['floor: SET -> message -> GET (2 hops)', results.floor.notifyThenGet],
-      ] as const) {
-        rows.push([
-          '',
-          label,
-          String(floor.count),
-          fmt(floor.p50Ms),
-          fmt(floor.p90Ms),
-          fmt(floor.p99Ms),
-          fmt(floor.maxMs),
-          '',
-          '',
-          '',
-          '',
-        ]);
-      }
-    }
-    const warm = results.backToBack;
-    if (warm !== undefined) {
-      const run = warm.ours;
-      rows.push([
-        int(warm.watched),
-        'ours, back-to-back',
-        String(run.count),
-        fmt(run.p50Ms),
-        fmt(run.p90Ms),
-        fmt(run.p99Ms),
-        fmt(run.maxMs),
-        fmt(run.young.p50Ms),
-        fmt(run.young.p99Ms),
-        fmt(run.old.p99Ms),
-        fmt(run.redisCpuPct, 1),
-      ]);
-      for (const [label, floor] of [
-        ['floor back-to-back: 1 hop', warm.floor.notify],
-        ['floor back-to-back: 2 hops', warm.floor.notifyThenGet],
-      ] as const) {
-        rows.push([
-          '',
-          label,
-          String(floor.count),
-          fmt(floor.p50Ms),
-          fmt(floor.p90Ms),
-          fmt(floor.p99Ms),
-          fmt(floor.maxMs),
-          '',
-          '',
-          '',
-          '',
-        ]);
-      }
-    }
     out.push(columns(rows));
     if (results.ratio !== undefined && results.ours !== undefined) {
       out.push(
@@ -126,6 +75,9 @@ export function renderTable(results: BenchResults): string {
           `p99 ${fmt(results.ratio.p99, 1)}x, max ${fmt(results.ratio.max, 1)}x`,
       );
     }
+  }
+  if (results.interleaved !== undefined && results.ratios !== undefined) {
+    out.push(...renderInterleaved(results.interleaved, results.ratios));
   }
   if (results.scale.length > 0) {
     out.push('', 'Scale, one worker process');
@@ -135,7 +87,9 @@ export function renderTable(results: BenchResults): string {
         'system',
         'subscribe ms',
         'heap B/watch',
+        'B/bare watch',
         'B/task+watch',
+        'Redis B/watch',
         'idle cmd/s',
         'idle Redis CPU %',
         'idle worker CPU %',
@@ -149,7 +103,9 @@ export function renderTable(results: BenchResults): string {
           measure.system,
           fmt(measure.subscribeMs, 1),
           int(measure.heapBytesPerWatch),
+          int(measure.heapBytesPerBareWatch),
           int(measure.heapBytesPerTaskWithWatch),
+          int(measure.redisBytesPerWatch),
           fmt(measure.idleCommandsPerSec, 2),
           fmt(measure.idleRedisCpuPct, 2),
           fmt(measure.idleWorkerCpuPct, 2),
@@ -178,10 +134,11 @@ export function renderTable(results: BenchResults): string {
     }
     out.push(columns(rows));
     for (const run of runs) {
+      const self = run.cpuUsPerAbortSelfReported;
       out.push(
-        `  ${run.system}: CPU per delivered abort ${run.cpuUsPerAbort.total} µs ` +
-          `(Redis ${run.cpuUsPerAbort.redis}, worker ${run.cpuUsPerAbort.workers}, client ${run.cpuUsPerAbort.client}); ` +
-          `${machine.cpus} cores allow at most ${int((machine.cpus * 1_000_000) / run.cpuUsPerAbort.total)} /s`,
+        `  ${run.system}: CPU per delivered abort ${run.cpuUsPerAbort.total} µs (/proc, every process: ` +
+          `Redis ${run.cpuUsPerAbort.redis}, workers ${run.cpuUsPerAbort.workers}, client ${run.cpuUsPerAbort.client}; ` +
+          `self-reported ${self.total}); ${run.cores} cores allow at most ${int(run.cpuBoundAbortsPerSec)} /s`,
       );
     }
     for (const [file, top] of Object.entries(results.throughput?.profileTop ?? {})) {
@@ -205,8 +162,10 @@ export function renderTable(results: BenchResults): string {
     }
     out.push(columns(rows));
   }
+  if (results.notifyCost !== undefined) out.push(...renderNotifyCost(results.notifyCost));
+  if (results.cluster !== undefined) out.push(...renderCluster(results.cluster));
   if (results.targets.length > 0) {
-    out.push('', 'Targets (issue 5)');
+    out.push('', 'Targets (issue 12)');
     out.push(
       columns([
         ['', 'target', 'measured', ''],
@@ -220,4 +179,116 @@ export function renderTable(results: BenchResults): string {
     );
   }
   return out.join('\n');
+}
+
+/** The interleaved run: per repetition, the three p50/p99 pairs, then the ratios with their spread. */
+function renderInterleaved(
+  interleaved: NonNullable<BenchResults['interleaved']>,
+  ratios: NonNullable<BenchResults['ratios']>,
+): string[] {
+  const out: string[] = [];
+  const runs = [
+    ['paused', interleaved.paused, ratios.paused],
+    ['back to back', interleaved.backToBack, ratios.backToBack],
+  ] as const;
+  for (const [label, run, ratio] of runs) {
+    if (run === undefined || ratio === undefined) continue;
+    out.push(
+      '',
+      `Interleaved with the floor, ${int(run.watched)} watched, ${label} (${run.gapMaxMs > 0 ? `pause 0-${run.gapMaxMs} ms before each sample` : 'no pause'}), ` +
+        `${run.repetitions.length} x ${run.pairs} pairs (ms)`,
+    );
+    const rows = [
+      ['run', 'ours p50', 'ours p99', '1 hop p50', '1 hop p99', '2 hops p50', '2 hops p99', 'timeouts'],
+    ];
+    const row = (name: string, ours: LatencySummary, one: LatencySummary, two: LatencySummary, t: string) =>
+      rows.push([
+        name,
+        fmt(ours.p50Ms),
+        fmt(ours.p99Ms),
+        fmt(one.p50Ms),
+        fmt(one.p99Ms),
+        fmt(two.p50Ms),
+        fmt(two.p99Ms),
+        t,
+      ]);
+    run.repetitions.forEach((rep, i) => {
+      row(String(i + 1), rep.ours, rep.oneHop, rep.twoHop, String(rep.timeouts));
+    });
+    row('pooled', run.pooled.ours, run.pooled.oneHop, run.pooled.twoHop, '');
+    out.push(columns(rows));
+    const spread = (s: RatioSpread) =>
+      `${fmt(s.pooled, 2)}x (runs ${s.perRepetition.map((r) => fmt(r, 2)).join(', ')})`;
+    out.push(
+      `  ours / 1 hop: p50 ${spread(ratio.p50VsOneHop)}, p99 ${spread(ratio.p99VsOneHop)}`,
+      `  ours / 2 hops: p50 ${spread(ratio.p50VsTwoHop)}, p99 ${spread(ratio.p99VsTwoHop)}`,
+    );
+  }
+  return out;
+}
+
+/** The keyspace-notification cost table. */
+function renderNotifyCost(run: NotifyCostRun): string[] {
+  const out = [
+    '',
+    `SET throughput of an unrelated client (${run.tool}, -c ${run.clients}, ${int(run.requests)} SETs each, ` +
+      `median of ${run.rounds} rounds)`,
+  ];
+  if (run.skipped !== undefined) return [...out, `  skipped: ${run.skipped}`];
+  const rows = [['notify-keyspace-events', 'SET/s', 'p50 ms', 'p99 ms', 'Redis CPU µs/SET', 'rounds SET/s']];
+  for (const [label, value] of [
+    ['off', run.off],
+    ['K$, no subscriber', run.onNoSubscriber],
+    [`K$, rx-abort watching ${int(run.watched)}`, run.onWatching],
+  ] as const) {
+    if (value === undefined) continue;
+    rows.push([
+      label,
+      int(value.setsPerSec),
+      fmt(value.p50Ms),
+      fmt(value.p99Ms),
+      fmt(value.redisCpuUsPerSet, 2),
+      value.roundsSetsPerSec.map(int).join(' '),
+    ]);
+  }
+  return [...out, columns(rows)];
+}
+
+/** The Redis Cluster cost: measured per master, then the computed table. */
+function renderCluster(run: ClusterCostRun): string[] {
+  const out = ['', `Redis Cluster, measured on ${run.masters} masters, one worker process`];
+  const rows = [
+    [
+      'watched',
+      'subscribe ms',
+      'channels / master',
+      'connections / master',
+      'of which pub/sub',
+      'Redis B/watch / master',
+    ],
+  ];
+  for (const m of run.measured) {
+    rows.push([
+      int(m.watched),
+      fmt(m.subscribeMs, 1),
+      m.channelsPerMaster.map(int).join(' '),
+      m.connectionsPerMaster.join(' '),
+      m.subscriberConnectionsPerMaster.join(' '),
+      m.redisBytesPerWatchPerMaster.map(int).join(' '),
+    ]);
+  }
+  out.push(columns(rows), '', '  Computed (every watched id on every master), per worker process');
+  const design = [['masters', 'watched', 'subs / master', 'subs total', 'connections', 'Redis MB / master']];
+  for (const d of run.design) {
+    design.push([
+      String(d.masters),
+      int(d.watched),
+      int(d.subscriptionsPerMaster),
+      int(d.subscriptionsTotal),
+      String(d.connectionsPerWorker),
+      fmt(d.redisBytesPerMaster / 1e6, 2),
+    ]);
+  }
+  out.push(columns(design));
+  return out;
 }

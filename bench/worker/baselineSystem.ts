@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { mergeMap, takeUntil, throwError } from 'rxjs';
 import { PollingBackend } from '../baseline/PollingBackend.js';
 import { PollingWatcher } from '../baseline/PollingWatcher.js';
-import { withTimeout } from '../clock.js';
+import { now, withTimeout } from '../clock.js';
 import type { WorkerSystem } from './WorkerSystem.js';
 
 /**
@@ -22,6 +22,7 @@ export async function baselineSystem(port: number, prefix: string): Promise<Work
     get watchedIds() {
       return watcher.watchedIds;
     },
+    errorsSeen: 0,
     cut(id, style) {
       const abort$ = watcher.abort$(id);
       return style === 'complete'
@@ -41,6 +42,7 @@ export async function baselineSystem(port: number, prefix: string): Promise<Work
         timeoutMs,
         'waiting for a BLPOP pass over every key',
       );
+      return now();
     },
     async close() {
       const closed = watcher.close();

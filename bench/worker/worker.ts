@@ -23,6 +23,8 @@ export interface WorkerInit {
   idPrefix: string;
   /** Send a `teardown` event per aborted task (latency runs); otherwise only count them. */
   reportEach: boolean;
+  /** This library on Redis Cluster (`port` is one node's): an ioredis `Cluster` client. @default false */
+  cluster?: boolean;
 }
 
 /** Teardowns counted since the last {@link WorkerApi.awaitTeardowns}. */
@@ -71,7 +73,7 @@ const api = {
   async init(init: WorkerInit): Promise<void> {
     system =
       init.system === 'ours'
-        ? await oursSystem(init.port, init.prefix)
+        ? await oursSystem({ port: init.port, prefix: init.prefix, cluster: init.cluster ?? false })
         : await baselineSystem(init.port, init.prefix);
     tasks = new TaskTable({ system, onAbortTeardown, idPrefix: init.idPrefix });
     reportEach = init.reportEach;
@@ -79,18 +81,24 @@ const api = {
 
   /**
    * Starts `count` tasks and waits until all are watched for sure.
-   * @returns how long that took from the first start, in ms, and the ids watched.
+   * @returns how long that took from the first start, in ms (until the timeout when `settled` is false),
+   *   the ids watched, and the errors the system reported so far.
    */
   async spawn(arg: {
     count: number;
     mode: TaskMode;
     shape: TaskShape;
     timeoutMs: number;
-  }): Promise<{ watchMs: number; watched: number }> {
+  }): Promise<{ watchMs: number; settled: boolean; watched: number; errorsSeen: number }> {
     const started = now();
     for (let i = 0; i < arg.count; i++) table().start(arg.mode, arg.shape);
-    if (arg.mode !== 'task') await system?.settled(arg.timeoutMs);
-    return { watchMs: now() - started, watched: system?.watchedIds ?? 0 };
+    const settledAt = arg.mode === 'task' ? now() : await system?.settled(arg.timeoutMs);
+    return {
+      watchMs: (settledAt ?? now()) - started,
+      settled: settledAt !== undefined,
+      watched: system?.watchedIds ?? 0,
+      errorsSeen: system?.errorsSeen ?? 0,
+    };
   },
 
   /** Starts (rate > 0) or stops churn: a new task every 1000/rate ms, finishing an old one above `target`. */

@@ -3,7 +3,7 @@ import { type Observable, Subject, type Unsubscribable } from 'rxjs';
 import type { AbortEvent } from '../../core/AbortEvent.js';
 import type { AbortOutcome } from '../../core/AbortOutcome.js';
 import { BackendClosedError } from '../../core/errors/BackendClosedError.js';
-import { validateOptions } from '../../core/validate.js';
+import { validateId, validateOptions } from '../../core/validate.js';
 import { type DirectWatchBackend, type WatchSink, watchInto } from '../../core/watchSink.js';
 import type { EventBackend } from '../EventBackend.js';
 import { ClusterKeyspaceSubscriber } from './ClusterKeyspaceSubscriber.js';
@@ -273,6 +273,29 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
           throw error;
         },
       );
+  }
+
+  /**
+   * The milliseconds left in the window of `id`'s mark (`PTTL` of its key), `null` when it has no live
+   * mark, or `Infinity` for a key without expiry (written by something else under the prefix). Not part of {@link EventBackend}: `rx-abort status` shows it. Needs `+pttl` under a restricted ACL.
+   *
+   * @example
+   * ```ts
+   * import { Abortable, RedisBackend } from 'rx-abort';
+   * const backend = RedisBackend.fromUrl('redis://127.0.0.1:6379');
+   * await new Abortable({ backend }).abort('job-1', { abortTtl: 60_000 });
+   * console.log(await backend.timeLeft('job-1')); // about 60000
+   * await backend.close();
+   * ```
+   * @param id - the task id.
+   * @throws TypeError / RangeError synchronously for an invalid id.
+   */
+  timeLeft(id: string): Promise<number | null> {
+    validateId(id);
+    if (this.#closed) return Promise.reject(new BackendClosedError('redis'));
+    return this.#commands
+      .run('PTTL', () => this.#client.pttl(this.#key(id)))
+      .then((left) => (left >= 0 ? left : left === -1 ? Number.POSITIVE_INFINITY : null));
   }
 
   watch(id: string): Observable<AbortEvent> {

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 export type RedisClient = Pick<
   Redis,
   | 'get'
+  | 'pttl'
   | 'mget'
   | 'set'
   | 'multi'
