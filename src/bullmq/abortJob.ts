@@ -81,6 +81,10 @@ export function abortJob(
   const checked = validateKnownOptions<AbortJobOptions>(options, OPTION_KEYS);
   const abortable = abortableOption(checked);
   const { abortable: _abortable, ...abortOptions } = checked;
+  // The state is read as the mark is written (the read is sent first): an active job that the mark stops
+  // at once (one hop, see the Redis backend) still counts as signalled, not as finished by this abort.
+  const stateBefore = queue.getJobState(jobId);
+  stateBefore.catch(() => {});
   // Validates mode, abortTtl, abortTimeout and reason synchronously, as abort() does.
   const marked = abortable.abort(id, abortOptions);
   const mode = abortOptions.mode ?? 'abort';
@@ -88,7 +92,7 @@ export function abortJob(
   return (async (): Promise<AbortJobResult> => {
     await marked;
     for (let round = 0; ; round++) {
-      const state = await queue.getJobState(jobId);
+      const state = round === 0 ? await stateBefore : await queue.getJobState(jobId);
       if (state === 'unknown') return 'not-found';
       if (state === 'completed' || state === 'failed') return 'finished';
       if (state === 'active') return whenActive;

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { type ChannelHandler, KeyspaceSubscriber, type SubscriberConnection } from './KeyspaceSubscriber.js';
+import { type ChannelListener, KeyspaceSubscriber, type SubscriberConnection } from './KeyspaceSubscriber.js';
 
 /** The slice of an ioredis `Cluster` the cluster subscriber follows. */
 export type ClusterTopology = Pick<
@@ -10,6 +10,8 @@ export type ClusterTopology = Pick<
 /** Options of {@link ClusterKeyspaceSubscriber}. */
 export interface ClusterKeyspaceSubscriberOptions {
   cluster: ClusterTopology;
+  /** Told about every watched channel, once per channel (not once per master). */
+  listener: ChannelListener;
   /** Checks/enables notifications on one master (see `KeyspaceSubscriberOptions.prepare`). */
   prepare(subscriber: KeyspaceSubscriber, master: Redis): Promise<boolean>;
   report(error: unknown): void;
@@ -22,12 +24,6 @@ export interface ClusterKeyspaceSubscriberOptions {
    * appeared without this process noticing (a node added and given slots). Failovers are found at once.
    */
   topologyInterval: number;
-}
-
-interface Watched {
-  readonly handler: ChannelHandler;
-  /** Masters whose subscription to this channel is not confirmed yet. */
-  readonly pending: Set<string>;
 }
 
 const nodeKey = (node: Redis): string => `${node.options.host}:${node.options.port}`;
@@ -47,7 +43,8 @@ const nodeKey = (node: Redis): string => `${node.options.host}:${node.options.po
 export class ClusterKeyspaceSubscriber {
   readonly #options: ClusterKeyspaceSubscriberOptions;
   readonly #masters = new Map<string, KeyspaceSubscriber>();
-  readonly #watched = new Map<string, Watched>();
+  /** Watched channels, each with the masters whose subscription is not confirmed yet (none: `undefined`). */
+  readonly #watched = new Map<string, Set<string> | undefined>();
   #started = false;
   #closed = false;
   #topologyTimer: NodeJS.Timeout | undefined;
@@ -66,11 +63,10 @@ export class ClusterKeyspaceSubscriber {
     return [...this.#masters.keys()];
   }
 
-  add(channel: string, handler: ChannelHandler): void {
+  add(channel: string): void {
     this.#start();
-    const watched: Watched = { handler, pending: new Set(this.#masters.keys()) };
-    this.#watched.set(channel, watched);
-    for (const [key, subscriber] of this.#masters) subscriber.add(channel, this.#nodeHandler(channel, key));
+    this.#watched.set(channel, this.#masters.size === 0 ? undefined : new Set(this.#masters.keys()));
+    for (const subscriber of this.#masters.values()) subscriber.add(channel);
     this.#armTopology();
   }
 
@@ -109,22 +105,38 @@ export class ClusterKeyspaceSubscriber {
     this.#sync();
   }
 
-  #nodeHandler(channel: string, key: string): ChannelHandler {
+  /** The listener of one master's subscriber: one object per master, not per channel. */
+  #masterListener(key: string): ChannelListener {
+    const { listener } = this.#options;
     return {
-      event: (name) => this.#watched.get(channel)?.handler.event(name),
-      subscribed: () => {
-        const watched = this.#watched.get(channel);
-        if (watched === undefined) return;
-        watched.pending.delete(key);
-        if (watched.pending.size === 0) watched.handler.subscribed();
+      message: (channel, message) => {
+        if (this.#watched.has(channel)) listener.message(channel, message);
       },
-      error: (error) => {
-        const watched = this.#watched.get(channel);
-        if (watched === undefined) return;
-        this.remove(channel);
-        watched.handler.error(error);
+      // Only the master that owns the key sends its `set`, so only its copy of a value reaches here: the
+      // other masters' copies of the same PUBLISH (Cluster relays it to every node) arrive without one.
+      value: (channel, message) => {
+        if (this.#watched.has(channel)) listener.value(channel, message);
+      },
+      subscribed: (channel) => this.#confirmed(channel, key),
+      failed: (error) => {
+        if (this.#watched.size === 0) return;
+        for (const channel of [...this.#watched.keys()]) this.remove(channel);
+        listener.failed(error);
       },
     };
+  }
+
+  /** `key` confirmed `channel` (or left): once every master has, the listener re-reads. */
+  #confirmed(channel: string, key: string): void {
+    const pending = this.#watched.get(channel);
+    if (pending === undefined) {
+      // Confirmed again by one master (its reconnect): that master missed what was published meanwhile.
+      if (this.#watched.has(channel)) this.#options.listener.subscribed(channel);
+      return;
+    }
+    if (!pending.delete(key) || pending.size > 0) return;
+    this.#watched.set(channel, undefined);
+    this.#options.listener.subscribed(channel);
   }
 
   /** Brings the per-master subscribers in line with the masters the cluster client knows. */
@@ -135,8 +147,8 @@ export class ClusterKeyspaceSubscriber {
       if (current.has(key)) continue;
       subscriber.close();
       this.#masters.delete(key);
-      for (const watched of this.#watched.values()) {
-        if (watched.pending.delete(key) && watched.pending.size === 0) watched.handler.subscribed();
+      for (const [channel, pending] of this.#watched) {
+        if (pending?.has(key) === true) this.#confirmed(channel, key);
       }
     }
     for (const [key, master] of current) {
@@ -150,6 +162,7 @@ export class ClusterKeyspaceSubscriber {
       }) as unknown as SubscriberConnection;
       const subscriber = new KeyspaceSubscriber({
         connection,
+        listener: this.#masterListener(key),
         prepare: (self) => this.#options.prepare(self, master),
         report: this.#options.report,
         checkInterval: this.#options.checkInterval,
@@ -159,9 +172,10 @@ export class ClusterKeyspaceSubscriber {
       });
       connection.on('close', this.#onMasterLost);
       this.#masters.set(key, subscriber);
-      for (const [channel, watched] of this.#watched) {
-        watched.pending.add(key);
-        subscriber.add(channel, this.#nodeHandler(channel, key));
+      for (const [channel, pending] of this.#watched) {
+        if (pending === undefined) this.#watched.set(channel, new Set([key]));
+        else pending.add(key);
+        subscriber.add(channel);
       }
       if (this.#watched.size === 0) subscriber.online().catch(() => {});
     }

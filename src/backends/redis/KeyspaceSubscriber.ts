@@ -4,6 +4,7 @@ import { ChannelRegistry } from './ChannelRegistry.js';
 import { NotificationsDisabledError } from './errors/NotificationsDisabledError.js';
 import { RedisAuthError } from './errors/RedisAuthError.js';
 import { RedisPermissionError } from './errors/RedisPermissionError.js';
+import { isPublishedValue } from './markValue.js';
 import { isAuthError, isPermissionError } from './replyErrors.js';
 
 /** The few commands a subscriber connection needs: its own connection, from `client.duplicate()`. */
@@ -12,25 +13,37 @@ export type SubscriberConnection = Pick<
   'subscribe' | 'unsubscribe' | 'on' | 'off' | 'connect' | 'disconnect' | 'status'
 >;
 
-/** What a watched channel is told. */
-export interface ChannelHandler {
-  /** A keyspace event (`set`, `del`, `expired`, ...) arrived on the channel. */
-  event(name: string): void;
-  /** The subscription is confirmed, first or again after a reconnect: re-read the key now. */
-  subscribed(): void;
-  /** The channel can no longer be watched (e.g. notifications are off); the handler is dropped. */
-  error(error: unknown): void;
+/**
+ * What the owner of the watched channels is told: one listener for all of them (no object per channel),
+ * which finds its own record by channel name.
+ */
+export interface ChannelListener {
+  /** A keyspace event (`set`, `del`, `expired`, ...) arrived on a watched channel. */
+  message(channel: string, message: string): void;
+  /**
+   * A value was published on a watched channel right behind its own `set` event, on this connection (as
+   * `MarkWriter` writes them, in one MULTI): it is the key's value as of that `set`, so it may stand in for
+   * the read the `set` asked for. A published value without its `set` (relayed by another cluster master,
+   * or published by someone else while notifications are off) never reaches the listener.
+   */
+  value(channel: string, message: string): void;
+  /** The subscription of `channel` is confirmed, first or again after a reconnect: re-read the key now. */
+  subscribed(channel: string): void;
+  /** No channel can be watched any more (e.g. notifications are off and cannot be turned on). */
+  failed(error: unknown): void;
 }
 
 /** Options of {@link KeyspaceSubscriber}. */
 export interface KeyspaceSubscriberOptions {
   /** The dedicated subscriber connection (`autoResubscribe: false`: this class resubscribes and re-reads). */
   connection: SubscriberConnection;
+  /** Told about every watched channel. */
+  listener: ChannelListener;
   /**
    * Runs after every (re)connect, before the channels are subscribed again, and every `checkInterval`
    * while a channel is watched: makes sure keyspace notifications are on, and resolves `true` when it found
    * them off and turned them back on. A {@link NotificationsDisabledError} or a permanent error (see
-   * `isPermanentError`) fails every handler; other errors are reported and the step is retried with backoff.
+   * `isPermanentError`) fails the listener; other errors are reported and the step is retried with backoff.
    */
   prepare(subscriber: KeyspaceSubscriber): Promise<boolean>;
   /**
@@ -60,9 +73,9 @@ const isFatal = (error: unknown): boolean =>
 type State = 'idle' | 'connecting' | 'online' | 'failed' | 'closed';
 
 /**
- * One subscriber connection multiplexed over many keyspace channels: `SUBSCRIBE` when a channel gets its
- * first handler, `UNSUBSCRIBE` when it loses it (batched per tick through a {@link ChannelRegistry}), and
- * after every reconnect: prepare (notifications), resubscribe everything, then tell every handler to re-read,
+ * One subscriber connection multiplexed over many keyspace channels: `SUBSCRIBE` when a channel is added,
+ * `UNSUBSCRIBE` when it is removed (batched per tick through a {@link ChannelRegistry}), and after every
+ * reconnect: prepare (notifications), resubscribe everything, then tell the listener to re-read each channel,
  * because pub/sub keeps nothing that was published while the connection was down.
  */
 export class KeyspaceSubscriber {
@@ -73,9 +86,11 @@ export class KeyspaceSubscriber {
   #check: NodeJS.Timeout | undefined;
   readonly #report: (error: unknown) => void;
   readonly #registry = new ChannelRegistry();
-  readonly #handlers = new Map<string, ChannelHandler>();
+  readonly #listener: ChannelListener;
   readonly #probes = new Map<string, () => void>();
   #state: State = 'idle';
+  /** The channel whose `set` event is the latest message on this connection (then its value may follow). */
+  #afterSet: string | undefined;
   /** The credentials were refused at the last connection attempt: new watches fail at once with this. */
   #refused: RedisAuthError | undefined;
   #epoch = 0;
@@ -86,6 +101,7 @@ export class KeyspaceSubscriber {
 
   constructor(options: KeyspaceSubscriberOptions) {
     this.#connection = options.connection;
+    this.#listener = options.listener;
     this.#prepare = options.prepare;
     this.#checkInterval = options.checkInterval;
     this.#permissionChannel = options.permissionChannel;
@@ -97,9 +113,8 @@ export class KeyspaceSubscriber {
     return this.#registry.size;
   }
 
-  /** Watches `channel`; `handler.subscribed()` runs once the subscription is confirmed. */
-  add(channel: string, handler: ChannelHandler): void {
-    this.#handlers.set(channel, handler);
+  /** Watches `channel`; `listener.subscribed(channel)` runs once the subscription is confirmed. */
+  add(channel: string): void {
     this.#registry.add(channel);
     this.#start();
     this.#queueFlush();
@@ -107,19 +122,18 @@ export class KeyspaceSubscriber {
     const refused = this.#refused;
     if (this.#state === 'failed' && refused !== undefined) {
       queueMicrotask(() => {
-        if (this.#handlers.get(channel) === handler && this.#refused === refused) this.#fail(refused);
+        if (this.#registry.has(channel) && this.#refused === refused) this.#fail(refused);
       });
     } else if (this.#state === 'online' && !this.#registry.pendingSubscribe(channel)) {
       // Still subscribed from before (removed and re-added within a tick): confirm at once.
       queueMicrotask(() => {
-        if (this.#handlers.get(channel) === handler) handler.subscribed();
+        if (this.#registry.has(channel)) this.#listener.subscribed(channel);
       });
     }
   }
 
   /** Stops watching `channel`. */
   remove(channel: string): void {
-    this.#handlers.delete(channel);
     this.#registry.remove(channel);
     this.#queueFlush();
   }
@@ -153,12 +167,11 @@ export class KeyspaceSubscriber {
     }
   }
 
-  /** Drops every handler and disconnects. */
+  /** Forgets every channel and disconnects. */
   close(): void {
     this.#state = 'closed';
     clearTimeout(this.#retry);
     clearTimeout(this.#check);
-    this.#handlers.clear();
     this.#connection.off('message', this.#onMessage);
     this.#connection.off('ready', this.#onReady);
     this.#connection.off('close', this.#onClose);
@@ -201,7 +214,7 @@ export class KeyspaceSubscriber {
       this.#connection.subscribe(...batch).then(
         () => {
           if (epoch !== this.#epoch) return;
-          for (const channel of batch) this.#handlers.get(channel)?.subscribed();
+          for (const channel of batch) if (this.#registry.has(channel)) this.#listener.subscribed(channel);
         },
         (error: unknown) => {
           if (epoch !== this.#epoch) return;
@@ -216,13 +229,22 @@ export class KeyspaceSubscriber {
   }
 
   readonly #onMessage = (channel: string, message: string): void => {
+    const afterSet = this.#afterSet === channel;
+    if (isPublishedValue(message)) {
+      this.#afterSet = undefined;
+      if (afterSet) this.#listener.value(channel, message);
+      return;
+    }
+    // `SET ... PX` also sends `expire` when the `g` flag is on: the value still follows its `set`.
+    this.#afterSet = message === 'set' || (afterSet && message === 'expire') ? channel : undefined;
     const probe = this.#probes.get(channel);
     if (probe !== undefined) probe();
-    else this.#handlers.get(channel)?.event(message);
+    else this.#listener.message(channel, message);
   };
 
   readonly #onClose = (): void => {
     if (this.#state === 'online') this.#state = 'connecting';
+    this.#afterSet = undefined;
     clearTimeout(this.#check);
     this.#check = undefined;
     this.#epoch++;
@@ -287,8 +309,7 @@ export class KeyspaceSubscriber {
 
   #fail(error: unknown): void {
     this.#state = 'failed';
-    const handlers = [...this.#handlers.values()];
-    for (const handler of handlers) handler.error(error);
+    this.#listener.failed(error);
     this.#settleWaiters(error);
   }
 
@@ -311,7 +332,7 @@ export class KeyspaceSubscriber {
           if (epoch !== this.#epoch || this.#state !== 'online') return;
           if (repaired) {
             // Events published while notifications were off are gone: re-read every watched key.
-            for (const channel of this.#registry.channels()) this.#handlers.get(channel)?.subscribed();
+            for (const channel of this.#registry.channels()) this.#listener.subscribed(channel);
           }
           this.#armCheck();
         },

@@ -1,18 +1,19 @@
 import type { Cluster } from 'ioredis';
-import { type Observable, Subject } from 'rxjs';
+import { type Observable, Subject, type Unsubscribable } from 'rxjs';
 import type { AbortEvent } from '../../core/AbortEvent.js';
 import type { AbortOutcome } from '../../core/AbortOutcome.js';
 import { BackendClosedError } from '../../core/errors/BackendClosedError.js';
 import { validateId, validateOptions } from '../../core/validate.js';
+import { type DirectWatchBackend, type WatchSink, watchInto } from '../../core/watchSink.js';
 import type { EventBackend } from '../EventBackend.js';
 import { ClusterKeyspaceSubscriber } from './ClusterKeyspaceSubscriber.js';
 import { CommandRunner } from './CommandRunner.js';
 import { EvictionGuard } from './EvictionGuard.js';
-import { KeyspaceSubscriber, type SubscriberConnection } from './KeyspaceSubscriber.js';
+import { type ChannelListener, KeyspaceSubscriber, type SubscriberConnection } from './KeyspaceSubscriber.js';
 import { keyspaceChannel, markKey, outcomeKey, probeKey } from './keys.js';
 import { loadIoredis } from './loadIoredis.js';
 import { MarkWriter } from './MarkWriter.js';
-import { decodeMark, markWithoutDetails } from './markValue.js';
+import { decodeMark, decodePublishedMark, markWithoutDetails } from './markValue.js';
 import { NotificationGuard } from './NotificationGuard.js';
 import { decodeOutcome, encodeOutcome } from './outcomeValue.js';
 import { PeriodicReread } from './PeriodicReread.js';
@@ -36,6 +37,11 @@ import { validateRedisUrl } from './validateRedisUrl.js';
  * An {@link EventBackend} on Redis: marks are string keys written with `SET key value PX abortTtl`, and
  * watches are pushed by keyspace notifications on one dedicated subscriber connection, with one exact
  * `SUBSCRIBE __keyspace@<db>__:<key>` per watched id shared by all its watchers and released with the last.
+ *
+ * One hop: a mark's `SET` goes with a `PUBLISH` of its value on the same channel, in one `MULTI` (see
+ * `MarkWriter`), so a watcher takes the mark from the message right behind its `set` event instead of
+ * reading it; a mark written by anything else is read with `GET` after its event. Without `+publish` in
+ * the user's ACL the backend notices once and writes marks alone (two hops).
  *
  * Nothing is lost: a watch reads the key once its subscription is confirmed, and again after every
  * reconnect, so an abort written before, during or after the watch lands. Aborts are pushed, never
@@ -66,7 +72,7 @@ import { validateRedisUrl } from './validateRedisUrl.js';
  * abortable.abort$('job-1').subscribe(() => console.log('job-1 aborted'));
  * ```
  */
-export class RedisBackend implements EventBackend {
+export class RedisBackend implements EventBackend, DirectWatchBackend {
   /** The key namespace. */
   readonly prefix: string;
   readonly #options: ResolvedRedisBackendOptions;
@@ -81,6 +87,8 @@ export class RedisBackend implements EventBackend {
   readonly #writer: MarkWriter;
   readonly #watches: WatchTable<AbortEvent>;
   readonly #outcomes: WatchTable<AbortOutcome>;
+  /** The subscriber's listener: both tables. */
+  readonly #listener: ChannelListener;
   readonly #reread: PeriodicReread;
   /** The eviction check of the command client's current connection, before its first write. */
   #writeChecked: Promise<void> | undefined;
@@ -127,39 +135,68 @@ export class RedisBackend implements EventBackend {
       commands: this.#commands,
       requireNoEviction: resolved.requireNoEviction,
     });
+    // Every channel of ours starts with this; the id follows (one string per watched id, no key stored).
+    const channelBase = keyspaceChannel(this.#db, this.#keyPrefix + this.#key(''));
+    const channelOf = (id: string): string => channelBase + id;
     this.#writer = new MarkWriter({
       client,
       cluster: this.#cluster !== undefined,
       commands: this.#commands,
       keyOf: (id) => this.#key(id),
       serverKeyOf: (id) => this.#keyPrefix + this.#key(id),
+      channelOf,
       replicas: resolved.replicas,
       replicaTimeout: resolved.replicaTimeout,
     });
-    // Marks and outcomes: two tables of watched keys on one subscriber, both re-read periodically.
+    // Marks and outcomes: two tables of watched keys on one subscriber (its listener is both), both
+    // re-read periodically. Outcomes are never published with their write: they are read after their event.
+    const outcomeBase = keyspaceChannel(this.#db, this.#keyPrefix + outcomeKey(this.prefix, ''));
     const table = {
       client,
       cluster: this.#cluster !== undefined,
       commands: this.#commands,
-      channelOf: (key: string) => keyspaceChannel(this.#db, this.#keyPrefix + key),
       subscriber: () => {
         this.#reread.start();
         return this.#subscriberFor();
       },
       report: (error: unknown) => this.#errors.next(error),
     };
-    this.#watches = new WatchTable({
+    this.#watches = new WatchTable<AbortEvent>({
       ...table,
       keyOf: (id) => this.#key(id),
+      channelOf,
+      idOf: (channel) => channel.slice(channelBase.length),
       decode: decodeMark,
-      wrongType: markWithoutDetails,
+      decodePublished: decodePublishedMark,
+      wrongType: (id) => markWithoutDetails(id),
     });
     this.#outcomes = new WatchTable<AbortOutcome>({
       ...table,
       keyOf: (id) => outcomeKey(this.prefix, id),
+      channelOf: (id) => outcomeBase + id,
+      idOf: (channel) => channel.slice(outcomeBase.length),
       decode: decodeOutcome,
+      decodePublished: () => undefined,
       wrongType: () => null,
     });
+    const marks = this.#watches;
+    const outcomes = this.#outcomes;
+    // Each table finds only its own channels (the other's lookups miss), so both are told everything.
+    this.#listener = {
+      message: (channel, message) => {
+        marks.message(channel, message);
+        outcomes.message(channel, message);
+      },
+      value: (channel, message) => marks.value(channel, message),
+      subscribed: (channel) => {
+        marks.subscribed(channel);
+        outcomes.subscribed(channel);
+      },
+      failed: (error) => {
+        marks.failed(error);
+        outcomes.failed(error);
+      },
+    };
     this.#reread = new PeriodicReread({
       interval: resolved.notificationCheckInterval,
       watched: () => this.#watches.size + this.#outcomes.size,
@@ -265,6 +302,11 @@ export class RedisBackend implements EventBackend {
     return this.#watches.watch(id);
   }
 
+  /** The watch of `abort$` and the cut operators, without an intermediate Observable (see {@link watchInto}). */
+  [watchInto](id: string, sink: WatchSink): Unsubscribable | undefined {
+    return this.#watches.attach(id, sink);
+  }
+
   /**
    * Stores an abort outcome with `SET <prefix>\noutcome:<id> <json> PX ttl`: one write, with the commands
    * of the minimal ACL (the key and its keyspace channel are under the prefix).
@@ -364,6 +406,7 @@ export class RedisBackend implements EventBackend {
       const cluster = this.#cluster;
       this.#subscriber = new ClusterKeyspaceSubscriber({
         cluster,
+        listener: this.#listener,
         prepare: async (subscriber, master) => {
           await this.#eviction.check(master);
           return this.#guard.ensure(subscriber, master, nodeProbeTag(cluster, master));
@@ -393,6 +436,7 @@ export class RedisBackend implements EventBackend {
       }) as unknown as SubscriberConnection;
       this.#subscriber = new KeyspaceSubscriber({
         connection,
+        listener: this.#listener,
         prepare: async (subscriber) => {
           await this.#eviction.check(client);
           return this.#guard.ensure(subscriber, client, '');

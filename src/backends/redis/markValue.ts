@@ -65,3 +65,44 @@ export function decodeMark(
       : undefined;
   return reason === undefined ? { id, mode, abortTimeout, at } : { id, mode, reason, abortTimeout, at };
 }
+
+/**
+ * Turns a mark value that arrived as a pub/sub message on a key's keyspace channel (published by `abort()`
+ * with the `SET`, see {@link MarkWriter}) into an event, or `undefined` when the message is not exactly the
+ * {@link encodeMark} form of a valid event. Unlike {@link decodeMark}, nothing is guessed: anyone may
+ * publish on that channel, so a message that is not a well-formed mark is never trusted as an abort; the
+ * watcher reads the key with `GET` instead, and what is stored there decides.
+ */
+export function decodePublishedMark(id: string, message: string): AbortEvent | undefined {
+  if (message.length > MAX_MARK_BYTES || message.charCodeAt(0) !== 123 /* { */) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  const record = parsed as Record<string, unknown>;
+  const { mode, abortTimeout, at, reason } = record;
+  let fields = 3;
+  if (!ABORT_MODES.includes(mode as AbortMode)) return undefined;
+  if (
+    typeof abortTimeout !== 'number' ||
+    !Number.isInteger(abortTimeout) ||
+    abortTimeout < 0 ||
+    abortTimeout > MAX_ABORT_TIMEOUT
+  ) {
+    return undefined;
+  }
+  if (typeof at !== 'number' || !Number.isFinite(at)) return undefined;
+  if (reason !== undefined) {
+    if (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH) return undefined;
+    fields++;
+  }
+  if (Object.keys(record).length !== fields) return undefined;
+  const event = { id, mode: mode as AbortMode, abortTimeout, at };
+  return reason === undefined ? event : { id, mode: mode as AbortMode, reason, abortTimeout, at };
+}
+
+/** Whether a message on a keyspace channel is a published mark value rather than an event name (`set`, ...). */
+export const isPublishedValue = (message: string): boolean => message.charCodeAt(0) === 123; /* { */

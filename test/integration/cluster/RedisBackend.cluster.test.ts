@@ -76,6 +76,36 @@ describe('RedisBackend on Redis Cluster (3 masters)', () => {
     expect(backend.watchedIds).toBe(0);
   });
 
+  it('one delivery per abort per process: the owner’s set + published value, not the relayed copies', async () => {
+    // PUBLISH on Cluster reaches every master and this backend subscribes every master, yet a watch sees
+    // each abort once, from the value (no GET): only the owner sends the `set` the value must follow.
+    const ids = spreadIds(36);
+    const nodes = cluster.nodes.map((node) => node.client());
+    const seen = new Map<string, number>();
+    const subscriptions = ids.map((id) =>
+      backend.watch(id).subscribe(() => seen.set(id, (seen.get(id) ?? 0) + 1)),
+    );
+    await backend.ready();
+    await until(async () => (await ourChannels(nodes, prefix)) === ids.length * 3);
+    await sleep(100); // the re-reads after subscribing are back
+    const gets = async () => {
+      let total = 0;
+      for (const node of nodes) {
+        total += Number(/cmdstat_get:calls=(\d+)/.exec(await node.info('commandstats'))?.[1] ?? 0);
+      }
+      return total;
+    };
+    const getsBefore = await gets();
+    for (const id of ids.slice(0, 20)) await abortable.abort(id, { mode: 'cancel' });
+    await abortable.abort(ids.slice(20), { mode: 'cancel' }); // 16 ids, many slots: still published
+    await until(() => seen.size === ids.length);
+    await sleep(100);
+    expect([...seen.values()].filter((count) => count !== 1)).toEqual([]);
+    expect(await gets()).toBe(getsBefore);
+    for (const subscription of subscriptions) subscription.unsubscribe();
+    await until(async () => (await ourChannels(nodes, prefix)) === 0);
+  });
+
   it('delivers aborts made before the watch, and reads them back through the cluster', async () => {
     const ids = spreadIds(30);
     await abortable.abort(ids, { mode: 'cancel' });

@@ -15,7 +15,7 @@ import {
   RedisUnavailableError,
 } from '../../../src/index.js';
 import { type RedisServerHandle, startRedisServer } from '../../support/redisServer.js';
-import { channelOf, channelsUnder, isProbeKey, keysUnder, until, withTimeout } from './support.js';
+import { channelOf, channelsUnder, isProbeKey, keysUnder, sleep, until, withTimeout } from './support.js';
 
 const DOC = readFileSync(new URL('./ACL.md', import.meta.url), 'utf8');
 const DOC_LINE = /^ACL SETUSER rx-abort .*$/m.exec(DOC)?.[0];
@@ -137,10 +137,56 @@ describe('RedisBackend with an ACL user limited to its prefix (minimal command s
     // Its keys: the marks, and at most the probe key (which expires by itself).
     const keys = (await keysUnder(admin, prefix)).filter((key) => !isProbeKey(key)).sort();
     expect(keys).toEqual(['job-1', 'job-2', 'job-3', 'job-4'].map((id) => prefix + id));
-    // The only denials: CONFIG GET (the backend then probes) and INFO (ioredis's ready check).
-    expect(new Set(await aclDenials(user))).toEqual(new Set(['command:config|get', 'command:info']));
+    // The only denials: CONFIG GET (the backend then probes), INFO (ioredis's ready check) and the PUBLISH
+    // of the first abort (the minimal set has no +publish: marks are then written alone, two hops).
+    expect(new Set(await aclDenials(user))).toEqual(
+      new Set(['command:config|get', 'command:info', 'command:publish']),
+    );
     expect(errors).toEqual([]);
     for (const [message] of warn.mock.calls) expect(String(message)).toMatch(READY_CHECK_WARNING);
+  });
+
+  /** Calls of one command on the server so far (INFO commandstats). */
+  const calls = async (command: string): Promise<number> => {
+    const info = await admin.info('commandstats');
+    return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+  };
+
+  it('with +publish a watcher gets the mark in one hop: no GET after the abort', async () => {
+    const { user, prefix, abortable, errors } = await userBackend({ extra: ['+publish'] });
+    await admin.call('ACL', 'LOG', 'RESET');
+    const fired = firstValueFrom(abortable.abort$('hop-1').pipe(timeout(5000)));
+    await until(async () => (await channelsUnder(admin, 0, prefix)).length === 1, 'watch subscribed');
+    await until(async () => (await calls('get')) > 0, 'the re-read after subscribing');
+    await sleep(50);
+    const [getsBefore, publishesBefore] = [await calls('get'), await calls('publish')];
+    await abortable.abort('hop-1', { reason: 'one hop' });
+    expect(await fired).toMatchObject({ id: 'hop-1', mode: 'abort', reason: 'one hop' });
+    expect(await calls('publish')).toBe(publishesBefore + 1);
+    expect(await calls('get')).toBe(getsBefore);
+    expect(await aclDenials(user)).not.toContain('command:publish');
+    expect(errors).toEqual([]);
+  });
+
+  it('without +publish it finds out once, writes each mark once, and keeps working in two hops', async () => {
+    const { user, prefix, abortable, errors } = await userBackend();
+    const ids = ['two-1', 'two-2', 'two-3'];
+    const fired = Promise.all(ids.map((id) => firstValueFrom(abortable.abort$(id).pipe(timeout(5000)))));
+    await until(async () => (await channelsUnder(admin, 0, prefix)).length === 3, 'watches subscribed');
+    await sleep(50); // the notification probe (a SET of its own) is done
+    await admin.call('ACL', 'LOG', 'RESET');
+    await admin.config('RESETSTAT');
+    await abortable.abort('two-1');
+    await abortable.abort(['two-2', 'two-3']);
+    expect((await fired).map((event) => event.id)).toEqual(ids);
+    // One refused PUBLISH (the first abort's MULTI, which Redis then discarded whole), none after it.
+    const log = ((await admin.call('ACL', 'LOG')) as unknown[][])
+      .map((entry) => Object.fromEntries(chunkPairs(entry)) as Record<string, unknown>)
+      .filter((entry) => entry.username === user && entry.object === 'publish');
+    expect(log.map((entry) => entry.count)).toEqual([1]);
+    expect(await calls('set')).toBe(3);
+    expect(await calls('publish')).toBe(0);
+    expect(errors).toEqual([]);
   });
 
   it('carries abort outcomes with the same minimal ACL: reportOutcome, outcome$, outcome, abortAndWait', async () => {
@@ -161,7 +207,10 @@ describe('RedisBackend with an ACL user limited to its prefix (minimal command s
     expect(backend.watchedIds).toBe(0);
     const keys = (await keysUnder(admin, prefix)).filter((key) => !isProbeKey(key)).sort();
     expect(keys).toEqual([`${prefix}\noutcome:job-1`, `${prefix}job-1`, `${prefix}job-2`].sort());
-    expect(new Set(await aclDenials(user))).toEqual(new Set(['command:config|get', 'command:info']));
+    // The PUBLISH of the abort is refused (no +publish in the minimal set): two hops, as above.
+    expect(new Set(await aclDenials(user))).toEqual(
+      new Set(['command:config|get', 'command:info', 'command:publish']),
+    );
     expect(errors).toEqual([]);
   });
 
