@@ -1,4 +1,4 @@
-import { type MonoTypeOperatorFunction, Observable, Subscription, takeUntil } from 'rxjs';
+import { type MonoTypeOperatorFunction, Observable, Subscription } from 'rxjs';
 import type { EventBackend } from '../backends/EventBackend.js';
 import type { AbortEvent } from './AbortEvent.js';
 import type { AbortMode } from './AbortMode.js';
