@@ -3,6 +3,7 @@ import { from, isObservable, type Observable, of } from 'rxjs';
 import { validateBoolean, validateOptions } from '../core/validate.js';
 import type { Broker } from './Broker.js';
 import { getBroker } from './getBroker.js';
+import { isAsyncIterable, isPromiseLike } from './handlerOutput.js';
 import {
   ISOLATION_KEYS,
   type IsolatedActorOptions,
@@ -307,16 +308,6 @@ export class Actor<Args extends readonly unknown[] = readonly unknown[], Result 
     return this.broker.enqueue(message).then(() => message);
   }
 }
-
-const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
-  value !== null &&
-  (typeof value === 'object' || typeof value === 'function') &&
-  typeof (value as { then?: unknown }).then === 'function';
-
-const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
-  value !== null &&
-  typeof value === 'object' &&
-  typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
 
 /**
  * Declares an actor on the default broker (or `options.broker`): a named handler that workers run for each

@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { from, isObservable, type Observable, ReplaySubject, type Subscription } from 'rxjs';
 import { Abort } from '../../core/errors/Abort.js';
 import { WorkerStoppedError } from '../errors/WorkerStoppedError.js';
+import { isAsyncIterable, isPromiseLike } from '../handlerOutput.js';
 import type { AbortRequest, TaskContext } from '../TaskContext.js';
 import { type FromIsolate, type SerializedReason, serializeError, type ToIsolate } from './protocol.js';
 
@@ -71,16 +72,6 @@ const settle = (taskId: number, end: { value: unknown } | { error: unknown; load
     post({ type: 'failure', taskId, reason, error: serializeError(end.error) });
   }
 };
-
-const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
-  value !== null &&
-  (typeof value === 'object' || typeof value === 'function') &&
-  typeof (value as { then?: unknown }).then === 'function';
-
-const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
-  value !== null &&
-  typeof value === 'object' &&
-  typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
 
 const run = (taskId: number, moduleUrl: string, message: ToIsolate & { type: 'run' }): void => {
   const task: Running = {

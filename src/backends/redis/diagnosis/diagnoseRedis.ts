@@ -95,6 +95,18 @@ async function checkNode(
   ];
 }
 
+/** The failed `connection` check of a node that does not answer. */
+const unreachable = (node: DiagnosedNode, error: unknown): { check: DiagnosisCheck; cluster: boolean } => ({
+  check: {
+    name: 'connection',
+    node: node.label,
+    status: 'fail',
+    message: `cannot reach the server: ${errorMessage(error)}`,
+    fix: 'check the URL and that Redis answers: redis-cli -u <url> PING',
+  },
+  cluster: false,
+});
+
 /** Whether `node` answers, and what it is: the `connection` check, and whether cluster mode is on. */
 async function checkConnection(node: DiagnosedNode): Promise<{ check: DiagnosisCheck; cluster: boolean }> {
   try {
@@ -108,16 +120,7 @@ async function checkConnection(node: DiagnosedNode): Promise<{ check: DiagnosisC
     };
   } catch (error) {
     if (!/NOPERM/.test(errorMessage(error))) {
-      return {
-        check: {
-          name: 'connection',
-          node: node.label,
-          status: 'fail',
-          message: `cannot reach the server: ${errorMessage(error)}`,
-          fix: `check the URL and that Redis answers: redis-cli -u <url> PING`,
-        },
-        cluster: false,
-      };
+      return unreachable(node, error);
     }
   }
   // INFO is refused for this user: a PING (or its refusal: NOPERM is an answer) tells that it answers.
@@ -125,16 +128,7 @@ async function checkConnection(node: DiagnosedNode): Promise<{ check: DiagnosisC
     await node.run('PING');
   } catch (error) {
     if (!/NOPERM/.test(errorMessage(error))) {
-      return {
-        check: {
-          name: 'connection',
-          node: node.label,
-          status: 'fail',
-          message: `cannot reach the server: ${errorMessage(error)}`,
-          fix: 'check the URL and that Redis answers: redis-cli -u <url> PING',
-        },
-        cluster: false,
-      };
+      return unreachable(node, error);
     }
   }
   return {
