@@ -79,9 +79,14 @@ export { OutcomeReportError } from './actors/errors/OutcomeReportError.js';
 export { WorkerStoppedError } from './actors/errors/WorkerStoppedError.js';
 export { getBroker, setBroker } from './actors/getBroker.js';
 export { isAbortable } from './actors/isAbortable.js';
-export type { IsolatedActorOptions, Isolation } from './actors/isolation/IsolatedActorOptions.js';
+export type {
+  IsolatedActorOptions,
+  Isolation,
+  IsolationSpec,
+} from './actors/isolation/IsolatedActorOptions.js';
 export { IsolatedTaskError, type IsolatedTaskFailure } from './actors/isolation/IsolatedTaskError.js';
 export { ISOLATE_CHANNEL, type IsolateEvent } from './actors/isolation/isolateEvents.js';
+export type { IsolateFailure, SerializedError } from './actors/isolation/protocol.js';
 export { MemoryBroker, type MemoryBrokerStats } from './actors/MemoryBroker.js';
 export type { Message, MessageOptions } from './actors/Message.js';
 export type { Middleware } from './actors/Middleware.js';

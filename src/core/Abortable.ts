@@ -215,7 +215,7 @@ export class Abortable {
    * @throws TypeError / RangeError synchronously for invalid ids or options, or a backend that does not
    *   carry outcomes.
    */
-  abortAndWait(id: string, options?: AbortAndWaitOptions): Promise<AbortOutcome | null>;
+  abortAndWait(ids: string, options?: AbortAndWaitOptions): Promise<AbortOutcome | null>;
   abortAndWait(ids: readonly string[], options?: AbortAndWaitOptions): Promise<Array<AbortOutcome | null>>;
   abortAndWait(
     ids: string | readonly string[],

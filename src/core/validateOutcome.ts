@@ -5,7 +5,10 @@ import { validateId, validateOptions } from './validate.js';
 export const MAX_WORKER_ID_LENGTH = 200;
 
 /** What `reportOutcome` accepts: an {@link AbortOutcome} whose `at` may be left out (then it is now). */
-export type AbortOutcomeReport = Omit<AbortOutcome, 'at'> & { readonly at?: number };
+export type AbortOutcomeReport = Omit<AbortOutcome, 'at'> & {
+  /** When the worker acted, in milliseconds since the epoch. @default now */
+  readonly at?: number;
+};
 
 /** Checks an outcome kind: `'skipped'`, `'stopped'` or `'finished'`. */
 export function validateOutcomeKind(kind: unknown, name = 'outcome.outcome'): AbortOutcomeKind {

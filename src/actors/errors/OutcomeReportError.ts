@@ -16,6 +16,7 @@ import type { AbortOutcomeKind } from '../../core/AbortOutcome.js';
  * ```
  */
 export class OutcomeReportError extends Error {
+  /** Always `'OutcomeReportError'`, so that logs and `error.name` checks tell it apart. */
   override readonly name = 'OutcomeReportError';
   /** The message whose outcome was not reported. */
   readonly messageId: string;

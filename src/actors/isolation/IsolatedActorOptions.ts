@@ -50,11 +50,15 @@ export interface IsolatedActorOptions extends ActorOptions {
 
 /** An isolated actor's settings, checked. */
 export interface IsolationSpec {
+  /** Where the handler runs: `'thread'` or `'process'`. */
   readonly isolation: Isolation;
   /** The module's URL (`file:` URL of its path). */
   readonly moduleUrl: string;
+  /** Milliseconds a hard-aborted handler is given to settle before its isolate is terminated. */
   readonly terminateGrace: number;
+  /** Node.js flags of the isolate (`undefined`: the parent's). */
   readonly execArgv: readonly string[] | undefined;
+  /** A thread's `resourceLimits` (threads only). */
   readonly resourceLimits: ResourceLimits | undefined;
 }
 

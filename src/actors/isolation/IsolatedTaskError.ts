@@ -32,6 +32,7 @@ export type IsolatedTaskFailure = IsolateFailure | 'crashed' | 'spawn-failed';
  * ```
  */
 export class IsolatedTaskError extends Error {
+  /** Always `'IsolatedTaskError'`, so that logs and `error.name` checks tell it apart. */
   override readonly name = 'IsolatedTaskError';
   /** `'threw'`, `'uncloneable-result'`, `'load-failed'`, `'crashed'` or `'spawn-failed'`. */
   readonly reason: IsolatedTaskFailure;

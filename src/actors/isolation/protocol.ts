@@ -8,9 +8,13 @@ import type { Message } from '../Message.js';
 
 /** An error as it crosses the boundary: its name, message and stack (and `code` when it has one). */
 export interface SerializedError {
+  /** The original error's `name` (`'TypeError'`, ...). */
   readonly name: string;
+  /** The original error's `message`. */
   readonly message: string;
+  /** The original error's `stack`, as it was inside the isolate. */
   readonly stack: string | undefined;
+  /** The original error's `code` (`'ERR_...'`, `'ENOENT'`), when it had a string one. */
   readonly code: string | undefined;
 }
 

@@ -302,7 +302,10 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
     return this.#watches.watch(id);
   }
 
-  /** The watch of `abort$` and the cut operators, without an intermediate Observable (see {@link watchInto}). */
+  /**
+   * The watch of `abort$` and the cut operators, without an intermediate Observable.
+   * @internal
+   */
   [watchInto](id: string, sink: WatchSink): Unsubscribable | undefined {
     return this.#watches.attach(id, sink);
   }

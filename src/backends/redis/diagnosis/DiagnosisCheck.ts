@@ -35,6 +35,7 @@ export interface DiagnosisCheck {
   readonly name: DiagnosisCheckName;
   /** The node (`host:port`) it was checked on. */
   readonly node: string;
+  /** `'pass'`, `'warn'` (works, with a risk) or `'fail'` (the library cannot work as promised). */
   readonly status: DiagnosisStatus;
   /** What was found, in a sentence. */
   readonly message: string;
@@ -58,5 +59,6 @@ export interface DiagnosisCheck {
 export interface RedisDiagnosis {
   /** `true` when no check failed (warnings allowed). */
   readonly ok: boolean;
+  /** Every check that ran, in order, one per concern and node. */
   readonly checks: readonly DiagnosisCheck[];
 }

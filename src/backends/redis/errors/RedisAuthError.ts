@@ -16,6 +16,7 @@
  * ```
  */
 export class RedisAuthError extends Error {
+  /** Always `'RedisAuthError'`, so that logs and `error.name` checks tell it apart. */
   override readonly name = 'RedisAuthError';
   /** It does not heal by retrying: a worker settles the message instead of returning it to the queue. */
   readonly permanent = true;

@@ -12,6 +12,7 @@
  * ```
  */
 export class RedisOutOfMemoryError extends Error {
+  /** Always `'RedisOutOfMemoryError'`, so that logs and `error.name` checks tell it apart. */
   override readonly name = 'RedisOutOfMemoryError';
   /** @param command - the refused write; @param options - the server's `OOM` reply as `cause`. */
   constructor(command: string, options: { cause: unknown }) {

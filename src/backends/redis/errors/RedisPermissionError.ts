@@ -14,6 +14,7 @@
  * ```
  */
 export class RedisPermissionError extends Error {
+  /** Always `'RedisPermissionError'`, so that logs and `error.name` checks tell it apart. */
   override readonly name = 'RedisPermissionError';
   /** It does not heal by retrying: a worker settles the message instead of returning it to the queue. */
   readonly permanent = true;

@@ -15,6 +15,7 @@
  * ```
  */
 export class ReplicationTimeoutError extends Error {
+  /** Always `'ReplicationTimeoutError'`, so that logs and `error.name` checks tell it apart. */
   override readonly name = 'ReplicationTimeoutError';
   /** Replicas required (`replicas`). */
   readonly replicas: number;
