@@ -6,7 +6,7 @@ import type { TaskContext } from '../TaskContext.js';
 import { Isolate, type IsolateExit } from './Isolate.js';
 import type { IsolationSpec } from './IsolatedActorOptions.js';
 import { IsolatedTaskError } from './IsolatedTaskError.js';
-import type { FromIsolate, SerializedError, SerializedReason } from './protocol.js';
+import { type FromIsolate, type SerializedError, type SerializedReason, serializeError } from './protocol.js';
 
 type Waiter = { readonly give: (isolate: Isolate) => void; readonly fail: (error: unknown) => void };
 
@@ -96,7 +96,7 @@ export class IsolatePool {
             }),
           );
         },
-        fail: (error) => fail('spawn-failed', toSerialized(error)),
+        fail: (error) => fail('spawn-failed', serializeError(error)),
       });
       return () => {
         cancel();
@@ -203,17 +203,6 @@ function serializeReason(reason: unknown): SerializedReason {
   return {
     kind: 'other',
     message: reason instanceof Error ? reason.message : 'The task was stopped by its worker',
-  };
-}
-
-function toSerialized(error: unknown): SerializedError {
-  const e = error instanceof Error ? error : new Error(String(error));
-  const code = (e as { code?: unknown }).code;
-  return {
-    name: e.name,
-    message: e.message,
-    stack: e.stack,
-    code: typeof code === 'string' ? code : undefined,
   };
 }
 
