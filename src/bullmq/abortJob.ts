@@ -1,5 +1,6 @@
 import type { AbortOptions } from '../core/Abortable.js';
 import type { TopLevelAbortOptions } from '../core/abort.js';
+import { validateAbortFields } from '../core/validate.js';
 import { jobAbortId } from './jobAbortId.js';
 import { abortableOption, validateKnownOptions } from './validateKeys.js';
 
@@ -36,17 +37,17 @@ const OPTION_KEYS = ['abortable', 'mode', 'abortTtl', 'abortTimeout', 'reason'] 
 const REMOVABLE = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children', 'wait', 'paused']);
 
 /**
- * Aborts a BullMQ job by id, from any process, whatever its state. It writes the job's abort mark first
- * (`abortable.abort(jobAbortId(queue, jobId), options)`), then removes the job if it has not started, so a
- * worker that takes the job between the two skips it. An active job is stopped by its worker
+ * Aborts a BullMQ job by id, from any process, whatever its state. It reads the job's state, writes the
+ * job's abort mark (`abortable.abort(jobAbortId(queue, jobId), options)`), then removes the job if it has
+ * not started, so a worker that takes the job between the mark and the removal skips it. An active job is stopped by its worker
  * ({@link abortableProcessor} or {@link attachAborts}); in mode `'cancel'` it is left to finish.
  *
  * ```text
- * abortJob:  mark ── state? ── waiting/delayed/prioritized/waiting-children ── remove ── 'removed'
- *                           │                                                 └ locked (taken meanwhile) ── 'signalled'
- *                           ├─ active ── 'signalled' (mode 'abort') / 'ignored' (mode 'cancel')
- *                           ├─ completed/failed ── 'finished'
- *                           └─ unknown ── 'not-found'
+ * abortJob:  state? ── mark ── waiting/delayed/prioritized/waiting-children ── remove ── 'removed'
+ *                            │                                                 └ locked (taken meanwhile) ── 'signalled'
+ *                            ├─ active ── 'signalled' (mode 'abort') / 'ignored' (mode 'cancel')
+ *                            ├─ completed/failed ── 'finished'
+ *                            └─ unknown ── 'not-found'
  * ```
  *
  * @example
@@ -81,20 +82,27 @@ export function abortJob(
   const checked = validateKnownOptions<AbortJobOptions>(options, OPTION_KEYS);
   const abortable = abortableOption(checked);
   const { abortable: _abortable, ...abortOptions } = checked;
-  // The state is read as the mark is written (the read is sent first): an active job that the mark stops
-  // at once (one hop, see the Redis backend) still counts as signalled, not as finished by this abort.
-  const stateBefore = queue.getJobState(jobId);
-  stateBefore.catch(() => {});
   // Validates mode, abortTtl, abortTimeout and reason synchronously, as abort() does.
-  const marked = abortable.abort(id, abortOptions);
-  const mode = abortOptions.mode ?? 'abort';
+  const { mode } = validateAbortFields(abortOptions);
   const whenActive: AbortJobResult = mode === 'abort' ? 'signalled' : 'ignored';
   return (async (): Promise<AbortJobResult> => {
-    await marked;
+    // The state is read before the mark is written, and awaited: the queue's connection and the
+    // Abortable's are two sockets, so a read sent "with" the mark can reach Redis after a one-hop abort has
+    // already stopped the job, and a job stopped by this very abort would count as finished. A failed read
+    // still lets the mark be written (the mark is what stops the job), then rejects.
+    const stateBefore = await queue.getJobState(jobId).then(
+      (state) => ({ state }),
+      (error: unknown) => ({ error }),
+    );
+    await abortable.abort(id, abortOptions);
+    if ('error' in stateBefore) throw stateBefore.error;
     for (let round = 0; ; round++) {
-      const state = round === 0 ? await stateBefore : await queue.getJobState(jobId);
+      const state = round === 0 ? stateBefore.state : await queue.getJobState(jobId);
       if (state === 'unknown') return 'not-found';
-      if (state === 'completed' || state === 'failed') return 'finished';
+      if (state === 'completed') return 'finished';
+      // Failed before the mark: finished. Failed after a later round's read: it was waiting when the mark was
+      // written, so its worker took it meanwhile and the mark failed it (skipped).
+      if (state === 'failed') return round === 0 ? 'finished' : whenActive;
       if (state === 'active') return whenActive;
       if (!REMOVABLE.has(state)) return whenActive;
       // Not locked: gone. Locked (a worker took it since the state was read, or a child of it is running):

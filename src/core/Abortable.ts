@@ -6,15 +6,13 @@ import type { AbortOutcome } from './AbortOutcome.js';
 import { type AbortSignalOptions, signalFromAbortEvents, type WatchedAbortSignal } from './abortSignal.js';
 import {
   type OptionKeys,
-  validateAbortTimeout,
+  validateAbortFields,
   validateAbortTtl,
   validateBoolean,
   validateId,
   validateIds,
   validateMilliseconds,
-  validateMode,
   validateOptions,
-  validateReason,
 } from './validate.js';
 import { type AbortOutcomeReport, validateOutcomeReport } from './validateOutcome.js';
 import { CutSink, watchBackend } from './watchSink.js';
@@ -171,10 +169,7 @@ export class Abortable {
     checked: Partial<AbortOptions>,
   ): { readonly list: string[]; readonly events: AbortEvent[]; readonly abortTtl: number } {
     const list = validateIds(ids);
-    const mode = checked.mode === undefined ? 'abort' : validateMode(checked.mode);
-    const abortTtl = checked.abortTtl === undefined ? this.abortTtl : validateAbortTtl(checked.abortTtl);
-    const abortTimeout = checked.abortTimeout === undefined ? 0 : validateAbortTimeout(checked.abortTimeout);
-    const reason = validateReason(checked.reason);
+    const { mode, abortTtl = this.abortTtl, abortTimeout, reason } = validateAbortFields(checked);
     const at = Date.now();
     const events = [...new Set(list)].map(
       (id): AbortEvent =>

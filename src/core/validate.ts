@@ -75,6 +75,34 @@ export const validateAbortTtl = (value: unknown, name = 'abortTtl'): number =>
 export const validateAbortTimeout = (value: unknown, name = 'abortTimeout'): number =>
   validateMilliseconds(value, name, 0, MAX_ABORT_TIMEOUT);
 
+/** The fields of an abort's options, checked: what `abort()` and its adapters validate before writing. */
+export interface CheckedAbortFields {
+  readonly mode: AbortMode;
+  /** `undefined` when not given (the Abortable's own applies). */
+  readonly abortTtl: number | undefined;
+  readonly abortTimeout: number;
+  readonly reason: string | undefined;
+}
+
+/**
+ * Checks the fields of an abort's options (`mode`, `abortTtl`, `abortTimeout`, `reason`), with `mode`
+ * defaulting to `'abort'` and `abortTimeout` to `0`.
+ * @throws TypeError / RangeError naming the field.
+ */
+export function validateAbortFields(options: {
+  readonly mode?: unknown;
+  readonly abortTtl?: unknown;
+  readonly abortTimeout?: unknown;
+  readonly reason?: unknown;
+}): CheckedAbortFields {
+  return {
+    mode: options.mode === undefined ? 'abort' : validateMode(options.mode),
+    abortTtl: options.abortTtl === undefined ? undefined : validateAbortTtl(options.abortTtl),
+    abortTimeout: options.abortTimeout === undefined ? 0 : validateAbortTimeout(options.abortTimeout),
+    reason: validateReason(options.reason),
+  };
+}
+
 /** Checks a mode: `'abort'` or `'cancel'`. */
 export function validateMode(mode: unknown, name = 'mode'): AbortMode {
   if (!ABORT_MODES.includes(mode as AbortMode)) {

@@ -231,6 +231,26 @@ export function bullmqSuite(
       expect((await q2.getJob(second.id!))?.failedReason).toMatch(/^aborted/);
     });
 
+    it("says signalled for an active job that its own abort stops at once, however slow the queue's reads", async () => {
+      // A just-created Queue's first command waits for its connection (and BullMQ's script load), while the
+      // Abortable's connection is ready: the one-hop abort can fail the job before a state read sent with
+      // the mark reaches Redis. A queue whose reads take 100 ms makes that certain.
+      const q = queue();
+      await remote.start(q.name, { ignoreSignal: true, jobMs: 3000 });
+      const job = await q.add('long', {});
+      await remote.next('started', job.id, q.name);
+      const slowReads = {
+        qualifiedName: q.qualifiedName,
+        getJobState: async (jobId: string) => {
+          await sleep(100);
+          return q.getJobState(jobId);
+        },
+        remove: (jobId: string) => q.remove(jobId),
+      };
+      expect(await abortJob(slowReads, job.id!, { abortable })).toBe('signalled');
+      await remote.next('failed', job.id, q.name);
+    });
+
     it('a job aborted around the moment a worker takes it is skipped or stopped, never completed after the abort', async () => {
       const q = queue();
       await remote.start(q.name, { concurrency: 8, jobMs: 30 });
