@@ -25,6 +25,17 @@ export class IsolateLog {
     );
   }
 
+  /** Waits for the first event of `type` (of one message), up to `ms`. */
+  async next(type: IsolateEvent['type'], messageId?: string, ms = 10_000): Promise<IsolateEvent> {
+    const started = Date.now();
+    for (;;) {
+      const [found] = this.of(type, messageId);
+      if (found !== undefined) return found;
+      if (Date.now() - started > ms) throw new Error(`no '${type}' isolate event within ${ms} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   /** Started and not yet exited. */
   get alive(): number {
     return this.of('started').length - this.of('terminated').length - this.of('exited').length;
