@@ -2,6 +2,7 @@ import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import type { AbortEvent } from '../core/AbortEvent.js';
 import type { AbortOutcome } from '../core/AbortOutcome.js';
 import { BackendClosedError } from '../core/errors/BackendClosedError.js';
+import { validateOptions } from '../core/validate.js';
 import type { EventBackend } from './EventBackend.js';
 import { ExpiringStore } from './ExpiringStore.js';
 
@@ -39,9 +40,13 @@ export class MemoryBackend implements EventBackend {
   readonly #outcomes: ExpiringStore<AbortOutcome>;
   #closed = false;
 
-  /** @param options - see {@link MemoryBackendOptions}. */
-  constructor(options: MemoryBackendOptions = {}) {
-    const scheduler = options.scheduler ?? asyncScheduler;
+  /**
+   * @param options - see {@link MemoryBackendOptions}.
+   * @throws TypeError when `options` is not an object or has an unknown key (naming the closest known one).
+   */
+  constructor(options?: MemoryBackendOptions) {
+    const checked = validateOptions<MemoryBackendOptions>(options, { scheduler: true });
+    const scheduler = checked.scheduler ?? asyncScheduler;
     this.#marks = new ExpiringStore(scheduler);
     this.#outcomes = new ExpiringStore(scheduler);
   }
