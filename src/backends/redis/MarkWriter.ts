@@ -78,21 +78,34 @@ export class MarkWriter {
     return this.#publish;
   }
 
-  /** Writes the marks of `events` for `abortTtl` ms (and waits for the replicas, when asked to). */
-  write(events: readonly AbortEvent[], abortTtl: number): Promise<void> {
-    const { commands, cluster, replicas } = this.#options;
+  /**
+   * Writes the marks of `events` for `abortTtl` ms (and waits for the replicas, when asked to).
+   *
+   * The write is bounded by `commandTimeout`; with `replicas > 0` the `WAIT` behind it may block for
+   * `replicaTimeout` more once the write is answered, so the whole call is bounded by their sum: a
+   * `replicaTimeout` longer than `commandTimeout` still ends in {@link ReplicationTimeoutError}, not in
+   * `RedisUnavailableError`.
+   * @param timeout - the bound of the write itself (what is left of `commandTimeout` after the eviction check).
+   */
+  write(
+    events: readonly AbortEvent[],
+    abortTtl: number,
+    timeout = this.#options.commands.timeout,
+  ): Promise<void> {
+    const { commands, cluster, replicas, replicaTimeout } = this.#options;
     if (events.length === 0) return Promise.resolve();
     const publish = events.length <= MAX_PUBLISHED_BATCH;
     const name = events.length === 1 && !(publish && this.#publish) ? 'SET' : 'MULTI/SET';
     const groups = cluster ? groupBySlot(events, (id) => this.#options.serverKeyOf(id)) : [events];
-    return commands.run(replicas > 0 ? `${name} + WAIT` : name, async () => {
+    const write = async (): Promise<void> => {
       const acknowledged = await Promise.all(
         groups.map((group) => this.#writeGroup(group, abortTtl, publish)),
       );
       const fewest = Math.min(...acknowledged);
-      if (fewest < replicas)
-        throw new ReplicationTimeoutError(replicas, fewest, this.#options.replicaTimeout);
-    });
+      if (fewest < replicas) throw new ReplicationTimeoutError(replicas, fewest, replicaTimeout);
+    };
+    if (replicas === 0) return commands.run(name, write, timeout);
+    return commands.run(`${name} + WAIT`, write, timeout + replicaTimeout);
   }
 
   /** Writes one slot group; resolves how many replicas confirmed it (`Infinity` when none are asked for). */

@@ -22,7 +22,6 @@ describe('RedisBackend on Cluster with replicas: 1', () => {
       prefix,
       replicas: 1,
       replicaTimeout: 5000,
-      commandTimeout: 8000,
     });
     const abortable = new Abortable({ backend });
     const impatient = new Abortable({
