@@ -63,7 +63,8 @@ export type Phase =
   | 'cluster'
   | 'bullmq'
   | 'isolation'
-  | 'outcomes';
+  | 'outcomes'
+  | 'safety-net';
 const PHASES: readonly Phase[] = [
   'skip',
   'scale',
@@ -75,6 +76,7 @@ const PHASES: readonly Phase[] = [
   'bullmq',
   'isolation',
   'outcomes',
+  'safety-net',
 ];
 
 const USAGE = `npm run bench -- [options]
@@ -89,7 +91,7 @@ const USAGE = `npm run bench -- [options]
   --repetitions 3            repetitions of the interleaved run (fresh processes each)
   --throughput 40000         watched ids in the throughput run (two workers)
   --only latency,scale       run only these phases (skip, scale, latency, interleaved, throughput,
-                             notify-cost, cluster, bullmq, isolation, outcomes)
+                             notify-cost, cluster, bullmq, isolation, outcomes, safety-net)
   --profile                  CPU-profile the throughput workers (bench/results/profiles)
   --source                   run src/ through tsx instead of a tsc build (adds keepNames overhead)
   --library path/index.js    measure an already built copy of the library (e.g. a patched build)

@@ -19,6 +19,7 @@ import { runIsolation } from './phases/isolation.js';
 import { runLatency } from './phases/latency.js';
 import { runNotifyCost } from './phases/notifyCost.js';
 import { runOutcomes } from './phases/outcomes.js';
+import { runSafetyNet } from './phases/safetyNet.js';
 import { runScale } from './phases/scale.js';
 import { runSkipCheck } from './phases/skipCheck.js';
 import { runThroughput } from './phases/throughput.js';
@@ -253,6 +254,12 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     log(
       `outcomes: report/abort write p50 ${run.reportToAbortP50}x, abortAndWait/delivery p50 ${run.roundTripToDeliveryP50}x (${run.abortAndWait.p50Ms} ms)`,
     );
+  }
+
+  if (options.phases.includes('safety-net')) {
+    log('safety net: periodic re-read per watched id; abort() with replicas: 0 and 1 (WAIT)...');
+    await quiet('safety net');
+    partial.safetyNet = await runSafetyNet(HEADLINE_WATCHED, Math.min(options.aborts * 5, 2000));
   }
 
   machine.loadAvgAtEnd = loadavg().map((n) => Math.round(n * 100) / 100);

@@ -1,17 +1,20 @@
-// The cost of the operational safety nets, measured on servers this file starts (run on its own:
-// `npx tsx bench/phases/safetyNet.ts`; not part of `npm run bench`'s timed phases yet):
+// The cost of the operational safety nets, measured on servers this file starts (the `safety-net` phase of
+// `npm run bench`; on its own: `npx tsx bench/phases/safetyNet.ts`):
 // - the periodic re-read of every watched key (commands per second per 1,000 watched ids at the default
 //   notificationCheckInterval of 30 s, counted from Redis's INFO commandstats over a shortened interval);
 // - the latency `replicas: 1` adds to abort() (WAIT in the same pipeline) on loopback, against one replica.
 import { pathToFileURL } from 'node:url';
 import type { Redis } from 'ioredis';
 import { startRedisServer } from '../../test/support/redisServer.js';
+import { trackPid } from '../cleanup.js';
 import { sleep } from '../clock.js';
 import { loadLibrary } from '../library.js';
 import { summarize } from '../stats.js';
 
 /** What {@link runSafetyNet} measured. */
 export interface SafetyNetRun {
+  /** Ids watched while the re-read was counted. */
+  watched: number;
   /** Commands Redis executed per interval per watched id (GETs and EXECs of the re-read, CONFIG GETs). */
   commandsPerIntervalPerId: number;
   /** The same, as commands per second per 1,000 watched ids at the default 30 s interval. */
@@ -43,6 +46,8 @@ export async function runSafetyNet(watched = 10_000, aborts = 2000): Promise<Saf
   const interval = 1000;
   const server = await startRedisServer({ args: ['--notify-keyspace-events', 'K$'] });
   const replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(server.port)] });
+  // Killed with the benchmark if it is interrupted.
+  const untrack = [trackPid(server.pid), trackPid(replica.pid)];
   try {
     const admin = server.client();
     const backend = new RedisBackend({ client: server.client(), notificationCheckInterval: interval });
@@ -72,6 +77,7 @@ export async function runSafetyNet(watched = 10_000, aborts = 2000): Promise<Saf
     }
     await Promise.all(backends.map((each) => each.close()));
     return {
+      watched,
       commandsPerIntervalPerId,
       commandsPerSecondPer1000At30s: (commandsPerIntervalPerId * 1000) / 30,
       roundTripsPerIntervalPer1000: ((executed.get('exec') ?? 0) / intervals / watched) * 1000,
@@ -80,6 +86,7 @@ export async function runSafetyNet(watched = 10_000, aborts = 2000): Promise<Saf
   } finally {
     await replica.stop();
     await server.stop();
+    for (const stop of untrack) stop();
   }
 }
 

@@ -5,6 +5,7 @@ import type { IsolationRun } from '../phases/isolation.js';
 import type { LatencyRun } from '../phases/latency.js';
 import type { NotifyCostRun } from '../phases/notifyCost.js';
 import type { OutcomesRun } from '../phases/outcomes.js';
+import type { SafetyNetRun } from '../phases/safetyNet.js';
 import type { ScaleMeasure } from '../phases/scale.js';
 import type { SkipCheckRun } from '../phases/skipCheck.js';
 import type { ThroughputRun } from '../phases/throughput.js';
@@ -96,6 +97,11 @@ export interface BenchResults {
   skipCheck?: { ours: SkipCheckRun; baseline: SkipCheckRun };
   /** Confirmed aborts: the worker's report write and the `abortAndWait` round trip (bench/phases/outcomes.ts). */
   outcomes?: OutcomesRun;
+  /**
+   * The operational safety nets: the periodic re-read's commands per watched id, and the latency that
+   * `replicas: 1` adds to `abort()` (bench/phases/safetyNet.ts).
+   */
+  safetyNet?: SafetyNetRun;
   /** What keyspace notifications cost an unrelated client's SETs on the same Redis. */
   notifyCost?: NotifyCostRun;
   /** What watching costs on Redis Cluster, measured on a small cluster and computed for others. */

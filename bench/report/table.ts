@@ -1,5 +1,6 @@
 import type { ClusterCostRun } from '../phases/clusterCost.js';
 import type { NotifyCostRun } from '../phases/notifyCost.js';
+import type { SafetyNetRun } from '../phases/safetyNet.js';
 import type { LatencySummary } from '../stats.js';
 import type { RatioSpread } from './ratios.js';
 import type { BenchResults } from './results.js';
@@ -164,6 +165,7 @@ export function renderTable(results: BenchResults): string {
   }
   if (results.notifyCost !== undefined) out.push(...renderNotifyCost(results.notifyCost));
   if (results.cluster !== undefined) out.push(...renderCluster(results.cluster));
+  if (results.safetyNet !== undefined) out.push(...renderSafetyNet(results.safetyNet));
   if (results.targets.length > 0) {
     out.push('', 'Targets (issue 12)');
     out.push(
@@ -252,6 +254,34 @@ function renderNotifyCost(run: NotifyCostRun): string[] {
     ]);
   }
   return [...out, columns(rows)];
+}
+
+/** The safety nets: the periodic re-read's cost, and what `replicas: 1` adds to `abort()`. */
+function renderSafetyNet(run: SafetyNetRun): string[] {
+  const { replicas0, replicas1 } = run.abortMs;
+  return [
+    '',
+    `Safety nets, ${int(run.watched)} watched ids`,
+    `  periodic re-read (notificationCheckInterval): ${fmt(run.commandsPerIntervalPerId, 3)} commands per watched id ` +
+      `per interval, ${fmt(run.roundTripsPerIntervalPer1000, 2)} round trips per 1,000 ids; at the default 30 s: ` +
+      `${fmt(run.commandsPerSecondPer1000At30s, 1)} commands/s per 1,000 watched ids`,
+    columns([
+      ['abort() on loopback, ms', 'n', 'p50', 'p90', 'p99', 'max'],
+      ...(
+        [
+          ['replicas: 0', replicas0],
+          ['replicas: 1 (WAIT)', replicas1],
+        ] as const
+      ).map(([label, value]) => [
+        label,
+        String(value.count),
+        fmt(value.p50Ms),
+        fmt(value.p90Ms),
+        fmt(value.p99Ms),
+        fmt(value.maxMs),
+      ]),
+    ]),
+  ];
 }
 
 /** The Redis Cluster cost: measured per master, then the computed table. */
