@@ -2,6 +2,7 @@
 // settings: notifications off, allkeys-lru under maxmemory, a small pubsub buffer, no persistence, a
 // replica, restricted ACL users, and a cluster (every master checked).
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysUnder, until } from '../integration/hardening/support.js';
@@ -42,7 +43,7 @@ describe('doctor on a misconfigured server', () => {
         '--maxmemory-policy',
         'allkeys-lru',
         '--client-output-buffer-limit',
-        'pubsub 1mb 512kb 60',
+        'pubsub 4mb 1mb 60',
       ],
     });
     admin = server.client();
@@ -81,12 +82,13 @@ describe('doctor on a misconfigured server', () => {
       message: expect.stringMatching(/^allkeys-lru with maxmemory 100mb: abort marks can be evicted/),
       fix: expect.stringMatching(/^CONFIG SET maxmemory-policy noeviction/),
     });
+    // Per abort: the keyspace event `set` (93 B) and the mark published with it (143 B), measured below.
     expect(checks['pubsub-buffer']).toMatchObject({
       status: 'fail',
       message: expect.stringMatching(
-        /^20000 aborts x 93 B = 1\.8mb exceeds the hard limit.*pubsub hard 1mb, soft 512kb for 60 s/,
+        /^20000 aborts x 236 B \(keyspace event 93 B, published mark 143 B\) = 4\.5mb exceeds the hard limit.*pubsub hard 4mb, soft 1mb for 60 s/,
       ),
-      fix: 'CONFIG SET client-output-buffer-limit "pubsub 4mb 2mb 60" (and client-output-buffer-limit pubsub 4mb 2mb 60 in redis.conf)',
+      fix: 'CONFIG SET client-output-buffer-limit "pubsub 10mb 5mb 60" (and client-output-buffer-limit pubsub 10mb 5mb 60 in redis.conf)',
     });
     expect(checks.persistence).toMatchObject({
       status: 'warn',
@@ -117,7 +119,7 @@ describe('doctor on a misconfigured server', () => {
 
     expect(await config('notify-keyspace-events')).toBe('');
     expect(await config('maxmemory-policy')).toBe('allkeys-lru');
-    expect(await config('client-output-buffer-limit')).toMatch(/pubsub 1048576 524288 60/);
+    expect(await config('client-output-buffer-limit')).toMatch(/pubsub 4194304 1048576 60/);
     expect(await keysUnder(admin, 'rx-abort:')).toEqual([]);
   });
 
@@ -141,7 +143,7 @@ describe('doctor on a misconfigured server', () => {
     });
     expect(checks['pubsub-buffer']).toMatchObject({
       status: 'pass',
-      changed: 'client-output-buffer-limit pubsub "1048576 524288 60" -> "pubsub 4mb 2mb 60"',
+      changed: 'client-output-buffer-limit pubsub "4194304 1048576 60" -> "pubsub 10mb 5mb 60"',
     });
     expect(checks['maxmemory-policy']).toMatchObject({
       status: 'fail',
@@ -149,7 +151,7 @@ describe('doctor on a misconfigured server', () => {
     });
     expect(checks['round-trip']).toMatchObject({ status: 'pass', ms: expect.any(Number) });
     expect(await config('notify-keyspace-events')).toMatch(/^(K\$|\$K)$/);
-    expect(await config('client-output-buffer-limit')).toMatch(/pubsub 4194304 2097152 60/);
+    expect(await config('client-output-buffer-limit')).toMatch(/pubsub 10485760 5242880 60/);
     expect(await config('maxmemory-policy')).toBe('allkeys-lru');
   });
 });
@@ -172,8 +174,8 @@ describe('doctor on a well-configured server with a replica, and restricted user
     await master?.stop();
   });
 
-  /** An ACL user with README's least-privilege rules (minus `without`); its URL. */
-  async function aclUser(without?: string): Promise<{ user: string; url: string }> {
+  /** An ACL user with README's least-privilege rules (minus `without`, plus `extra`); its URL. */
+  async function aclUser(without?: string, extra: string[] = []): Promise<{ user: string; url: string }> {
     const user = `u${randomUUID().slice(0, 8)}`;
     const password = randomUUID();
     const rules = [
@@ -191,7 +193,7 @@ describe('doctor on a well-configured server with a replica, and restricted user
       '+subscribe',
       '+unsubscribe',
     ];
-    await admin.call('ACL', 'SETUSER', user, ...rules.filter((rule) => rule !== without));
+    await admin.call('ACL', 'SETUSER', user, ...rules.filter((rule) => rule !== without), ...extra);
     return { user, url: `redis://${user}:${password}@127.0.0.1:${master.port}` };
   }
 
@@ -219,6 +221,12 @@ describe('doctor on a well-configured server with a replica, and restricted user
     expect(byName(checks).replication?.message).toMatch(
       /^1 replica\(s\) online \(127\.0\.0\.1:\d+ online lag \d+ s\)/,
     );
+    expect(byName(checks)['round-trip']).toMatchObject({
+      message: expect.stringMatching(
+        /^abort\(\) -> watch fired in [\d.]+ ms \(one hop: the mark came in the PUBLISH sent with its SET\)$/,
+      ),
+      ms: expect.any(Number),
+    });
     expect(byName(checks)['round-trip']?.ms).toBeGreaterThan(0);
     expect(jsonLines(good.stdout).at(-1)).toEqual({ type: 'summary', ok: true, pass: 8, warn: 0, fail: 0 });
 
@@ -239,13 +247,23 @@ describe('doctor on a well-configured server with a replica, and restricted user
           `^user "${limited.user}" \\(tried each command on a probe key\\) has what RedisBackend needs`,
         ),
       ),
-      fix: `ACL SETUSER ${limited.user} +info +config|get +pttl`,
+      fix: `ACL SETUSER ${limited.user} +publish +info +config|get +pttl`,
     });
     expect(limitedChecks['notify-keyspace-events']).toMatchObject({
       status: 'warn',
-      message: expect.stringMatching(/cannot read/),
+      message:
+        "cannot read notify-keyspace-events (NOPERM this user has no permissions to run the 'config|get' command)",
     });
-    expect(limitedChecks['round-trip']).toMatchObject({ status: 'pass' });
+    expect(limitedChecks.permissions?.message).toMatch(
+      /PUBLISH \(one-hop aborts: without it abort\(\) falls back to SET, event, GET and leaves a NOPERM in ACL LOG\): this user has no permissions to run the 'publish' command/,
+    );
+    // Without +publish the library's abort takes two hops, and the round trip says so.
+    expect(limitedChecks['round-trip']).toMatchObject({
+      status: 'pass',
+      message: expect.stringMatching(
+        /^abort\(\) -> watch fired in [\d.]+ ms \(two hops: SET -> keyspace event -> GET; this user may not PUBLISH, see permissions\)$/,
+      ),
+    });
 
     expect(asNoMulti.code, asNoMulti.stdout).toBe(1);
     expect(byName(checksOf(asNoMulti.stdout)).permissions).toMatchObject({
@@ -253,12 +271,73 @@ describe('doctor on a well-configured server with a replica, and restricted user
       message: expect.stringMatching(
         /may not run: MULTI \(abort\(\[\.\.\.ids\]\)\): this user has no permissions to run the 'multi' command/,
       ),
-      fix: `ACL SETUSER ${noMulti.user} +multi +info +config|get +pttl`,
+      fix: `ACL SETUSER ${noMulti.user} +multi +publish +info +config|get +pttl`,
     });
     // All it wrote are its probe keys, each expiring within 5 s.
     for (const key of await keysUnder(admin, 'rx-abort:')) {
       expect(key).toMatch(/^rx-abort:(rx-abort-doctor-|\n)/);
       expect(await admin.pttl(key)).toBeLessThanOrEqual(5000);
+    }
+  });
+
+  it('warns (not fails) about a missing +publish, by ACL DRYRUN and by trying, naming +publish as the fix', async () => {
+    const recommended = ['+info', '+config|get', '+pttl'];
+    const tried = await aclUser(undefined, recommended);
+    const dryRun = await aclUser(undefined, [...recommended, '+acl|whoami', '+acl|dryrun']);
+    const withPublish = await aclUser(undefined, [...recommended, '+publish']);
+    const [asTried, asDryRun, asPublisher] = await Promise.all(
+      [tried, dryRun, withPublish].map((user) => runBin(cli, ['doctor', '--json', '--url', user.url])),
+    );
+    for (const [run, user, how] of [
+      [asTried, tried, 'tried each command on a probe key'],
+      [asDryRun, dryRun, 'ACL DRYRUN'],
+    ] as const) {
+      expect(run?.code, run?.stdout).toBe(0);
+      const checks = byName(checksOf(run?.stdout ?? ''));
+      expect(checks.permissions).toEqual({
+        type: 'check',
+        name: 'permissions',
+        node: `127.0.0.1:${master.port}`,
+        status: 'warn',
+        message: `user "${user.user}" (${how}) has what RedisBackend needs, but not: PUBLISH (one-hop aborts: without it abort() falls back to SET, event, GET and leaves a NOPERM in ACL LOG): ${how === 'ACL DRYRUN' ? 'This' : 'this'} user has no permissions to run the 'publish' command`,
+        fix: `ACL SETUSER ${user.user} +publish`,
+      });
+      expect(checks['round-trip']?.message).toMatch(/\(two hops: /);
+    }
+    expect(asPublisher?.code, asPublisher?.stdout).toBe(0);
+    const checks = byName(checksOf(asPublisher?.stdout ?? ''));
+    expect(checks.permissions).toMatchObject({ status: 'pass' });
+    expect(checks['round-trip']?.message).toMatch(/\(one hop: /);
+  });
+
+  it("estimates an abort's pubsub bytes as a real subscriber receives them: the set event and the published mark", async () => {
+    const id = randomUUID(); // 36 characters: doctor's default --id-length
+    const channel = `__keyspace@0__:rx-abort:${id}`;
+    const socket = connect(master.port, '127.0.0.1');
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+    });
+    try {
+      socket.write(`*2\r\n$9\r\nSUBSCRIBE\r\n$${channel.length}\r\n${channel}\r\n`);
+      await until(async () => received.toString().endsWith(':1\r\n'), 'subscribed');
+      const confirmation = received.length;
+      const aborted = await runBin(cli, ['abort', id, '--url', master.url]);
+      expect(aborted.code, aborted.stderr).toBe(0);
+      await until(async () => received.toString().endsWith('}\r\n'), 'the published mark');
+      const messages = received.subarray(confirmation).toString();
+      expect(messages).toMatch(
+        /^\*3\r\n\$7\r\nmessage\r\n.*\r\n\$3\r\nset\r\n\*3\r\n\$7\r\nmessage\r\n.*\{"mode":"abort".*\}\r\n$/s,
+      );
+      const perAbort = received.length - confirmation;
+      const doctor = await runBin(cli, ['doctor', '--json', '--burst', '1', '--url', master.url]);
+      expect(byName(checksOf(doctor.stdout))['pubsub-buffer']?.message).toMatch(
+        new RegExp(
+          `^1 aborts x ${perAbort} B \\(keyspace event 93 B, published mark ${perAbort - 93} B\\) = ${perAbort}b fits`,
+        ),
+      );
+    } finally {
+      socket.destroy();
     }
   });
 });
@@ -297,7 +376,7 @@ describe('doctor on a Redis Cluster', () => {
     const text = await runBin(cli, ['doctor', '--url', node.url]);
     expect(text.stdout).toMatch(
       new RegExp(
-        `^pass  round-trip {14}\\[127\\.0\\.0\\.1:${node.port}\\] SET -> keyspace event -> GET -> delivered in [\\d.]+ ms$`,
+        `^pass  round-trip {14}\\[127\\.0\\.0\\.1:${node.port}\\] abort\\(\\) -> watch fired in [\\d.]+ ms \\(one hop: the mark came in the PUBLISH sent with its SET\\)$`,
         'm',
       ),
     );

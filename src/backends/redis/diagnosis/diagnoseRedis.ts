@@ -76,7 +76,8 @@ async function checkNode(
   try {
     settings = settingsOf(await node.run('CONFIG', 'GET', ...DIAGNOSED_SETTINGS));
   } catch (error) {
-    configError = errorMessage(error);
+    // The server's reply (NOPERM ...) says it; the library error around it adds advice for RedisBackend.
+    configError = errorMessage((error as { cause?: unknown } | null)?.cause ?? error);
   }
   const settingsContext = { node, settings, configError, ...context };
   return [
@@ -147,9 +148,9 @@ async function checkConnection(node: DiagnosedNode): Promise<{ check: DiagnosisC
  * returns one {@link DiagnosisCheck} per concern and node: the connection, `notify-keyspace-events`
  * (needs `K` and `$`), `maxmemory-policy` (marks can be evicted unless `noeviction`), the pubsub
  * `client-output-buffer-limit` against a burst of aborts, persistence, replication, the current user's
- * permissions for the library's commands (`ACL DRYRUN`, else each command tried on a probe key), and a
- * live round trip through `RedisBackend` (SET, keyspace event, GET) with its time. `rx-abort doctor`
- * prints it.
+ * permissions for the library's commands (`ACL DRYRUN`, else each command tried on a probe key; `PUBLISH`
+ * for one-hop aborts is recommended), and a live round trip through `RedisBackend` (an `abort()` until its
+ * watch fires, one hop or two) with its time. `rx-abort doctor` prints it.
  *
  * When `client` is a `Redis` connected to a node with `cluster_enabled:1`, the checks run on every master
  * (through a `Cluster` client it opens with the same credentials and closes again). It changes no setting

@@ -29,7 +29,9 @@ export interface PermissionContext {
 
 /**
  * The commands of README's "A least-privilege Redis user" (test/integration/hardening/ACL.md), on a key
- * and a channel under the prefix, then the recommended ones.
+ * and a channel under the prefix, then the recommended ones: `PUBLISH` on that channel (one hop, see
+ * `MarkWriter`), `INFO`, `CONFIG GET` and `PTTL`. Tried for real, the `PUBLISH` sends a message that is
+ * not a mark on the probe key's channel, which nobody watches.
  */
 export function permissionNeeds(keyPrefix: string, db: number): PermissionNeed[] {
   const key = probeKey(keyPrefix, `doctor-${randomUUID()}`);
@@ -70,6 +72,13 @@ export function permissionNeeds(keyPrefix: string, db: number): PermissionNeed[]
             group: 'plain' as const,
           },
         ]),
+    {
+      command: ['PUBLISH', channel, 'rx-abort doctor'],
+      rule: '+publish',
+      required: false,
+      why: 'one-hop aborts: without it abort() falls back to SET, event, GET and leaves a NOPERM in ACL LOG',
+      group: 'plain',
+    },
     { command: ['INFO'], rule: '+info', required: false, why: "ioredis's ready check", group: 'plain' },
     {
       command: ['CONFIG', 'GET', 'notify-keyspace-events'],

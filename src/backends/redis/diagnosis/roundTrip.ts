@@ -5,6 +5,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { firstValueFrom, timeout as within } from 'rxjs';
 import { Abortable } from '../../../core/Abortable.js';
 import { keyspaceChannel, markKey } from '../keys.js';
+import { isPublishedValue } from '../markValue.js';
 import { RedisBackend } from '../RedisBackend.js';
 import type { DiagnosedNode } from './DiagnosedNode.js';
 import type { DiagnosisCheck } from './DiagnosisCheck.js';
@@ -38,27 +39,93 @@ function probeIdFor(context: RoundTripContext, master: DiagnosedNode): string | 
   return undefined;
 }
 
-/** Waits until `channel` has a subscriber on `node` (`PUBSUB NUMSUB`), or a short while where that is refused. */
-async function subscribed(node: DiagnosedNode, channel: string, deadline: number): Promise<void> {
+/**
+ * Waits until `channel` has `count` subscribers on `node` (`PUBSUB NUMSUB`), or a short while where that is
+ * refused.
+ */
+async function subscribed(
+  node: DiagnosedNode,
+  channel: string,
+  count: number,
+  deadline: number,
+): Promise<void> {
   while (performance.now() < deadline) {
-    let count: number;
+    let subscribers: number;
     try {
       const reply = (await node.run('PUBSUB', 'NUMSUB', channel)) as unknown[];
-      count = Number(reply[1] ?? 0);
+      subscribers = Number(reply[1] ?? 0);
     } catch {
       await sleep(50); // PUBSUB not allowed for this user: give the SUBSCRIBE a moment
       return;
     }
-    if (count > 0) return;
+    if (subscribers >= count) return;
     await sleep(2);
   }
 }
 
+/** The way an abort reached its watch: with its value in a `PUBLISH`, or as a `set` event and a `GET`. */
+type AbortPath = 'one hop' | 'two hops';
+
+/** A listener on the probe's keyspace channel, on a connection of its own, that tells which path was taken. */
+interface PathObserver {
+  /** Once the probe's `set` event arrived: whether its value came with it (bounded by a short wait). */
+  path(): Promise<AbortPath | undefined>;
+  close(): void;
+}
+
+/** Subscribes an observer to `channel` on `node`, or resolves `undefined` when it cannot. */
+async function observePath(
+  node: DiagnosedNode,
+  channel: string,
+  timeout: number,
+): Promise<PathObserver | undefined> {
+  const connection: Redis = node.client.duplicate({ lazyConnect: true, maxRetriesPerRequest: 0 });
+  connection.on('error', () => {}); // without it the path is simply not named
+  const messages: string[] = [];
+  connection.on('message', (from: string, message: string) => {
+    if (from === channel) messages.push(message);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      connection.subscribe(channel),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no SUBSCRIBE reply')), timeout);
+      }),
+    ]);
+  } catch {
+    connection.disconnect();
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+  const waitFor = async (done: () => boolean, ms: number): Promise<boolean> => {
+    const until = performance.now() + ms;
+    while (!done() && performance.now() < until) await sleep(1);
+    return done();
+  };
+  return {
+    async path() {
+      // The PUBLISH runs in the MULTI right after the SET: its message follows the `set` event at once.
+      if (!(await waitFor(() => messages.includes('set'), 200))) return undefined;
+      return (await waitFor(() => messages.some(isPublishedValue), 20)) ? 'one hop' : 'two hops';
+    },
+    close: () => connection.disconnect(),
+  };
+}
+
+const PATHS: Record<AbortPath, string> = {
+  'one hop': 'one hop: the mark came in the PUBLISH sent with its SET',
+  'two hops': 'two hops: SET -> keyspace event -> GET; this user may not PUBLISH, see permissions',
+};
+
 /**
  * A live round trip through the library's own {@link RedisBackend} on each master: watch a unique probe id
- * (`abort$`), abort it, and time the path `SET` -> keyspace event -> `GET` -> delivered. It writes one probe
- * mark per master, under the prefix, expiring after 5 s, and changes no setting (`configureNotifications:
- * false`).
+ * (`abort$`), `abort()` it, and time from the call to the watch firing, the path every abort takes. A
+ * listener of its own on the probe's keyspace channel tells which path that was: one hop (the mark's
+ * value published with its `SET`, in one `MULTI`) or two (`SET`, keyspace event, `GET`: the user may not
+ * `PUBLISH`). It writes one probe mark per master, under the prefix, expiring after 5 s, and changes no
+ * setting (`configureNotifications: false`).
  */
 export async function checkRoundTrips(context: RoundTripContext): Promise<DiagnosisCheck[]> {
   const { masters, timeout } = context;
@@ -102,28 +169,29 @@ export async function checkRoundTrips(context: RoundTripContext): Promise<Diagno
         });
         continue;
       }
+      const channel = keyspaceChannel(context.db, context.keyPrefix + markKey(context.prefix, id));
+      const observer = await observePath(node, channel, timeout);
       try {
         const deadline = performance.now() + timeout;
         const delivered = firstValueFrom(abortable.abort$(id).pipe(within(timeout)));
         delivered.catch(() => {}); // awaited below
-        await subscribed(
-          node,
-          keyspaceChannel(context.db, context.keyPrefix + markKey(context.prefix, id)),
-          deadline,
-        );
+        await subscribed(node, channel, observer === undefined ? 1 : 2, deadline);
         const start = performance.now();
         await abortable.abort(id, { reason: 'rx-abort doctor round trip' });
         await delivered;
         const ms = Math.round((performance.now() - start) * 100) / 100;
+        const path = await observer?.path();
         checks.push({
           name: 'round-trip',
           node: node.label,
           status: 'pass',
-          message: `SET -> keyspace event -> GET -> delivered in ${ms} ms`,
+          message: `abort() -> watch fired in ${ms} ms${path === undefined ? '' : ` (${PATHS[path]})`}`,
           ms,
         });
       } catch (error) {
         checks.push(fail(node, error));
+      } finally {
+        observer?.close();
       }
     }
     return checks;

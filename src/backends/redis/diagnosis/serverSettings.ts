@@ -1,3 +1,4 @@
+import { encodeMark } from '../markValue.js';
 import { mergeNotifyFlags, missingNotifyFlags } from '../notifyFlags.js';
 import type { DiagnosedNode } from './DiagnosedNode.js';
 import type { DiagnosisCheck } from './DiagnosisCheck.js';
@@ -152,21 +153,31 @@ export function pubsubLimits(value: string): { hard: number; soft: number; secon
 }
 
 /**
- * Bytes one keyspace message takes in a subscriber's output buffer: `*3 $7 message $<n> <channel> $3 set`
- * in RESP (RESP3's `>3` push has the same length), for a channel of `channelLength` characters.
+ * Bytes one message on a keyspace channel takes in a subscriber's output buffer:
+ * `*3 $7 message $<n> <channel> $<m> <message>` in RESP (RESP3's `>3` push has the same length), for a
+ * channel of `channelLength` characters. `message` is an event name (`set`, `expire`) or a mark value
+ * published on the channel.
  */
-export function keyspaceMessageBytes(channelLength: number, event = 'set'): number {
+export function keyspaceMessageBytes(channelLength: number, message = 'set'): number {
   const bulk = (length: number): number => 1 + String(length).length + 2 + length + 2;
-  return 4 + bulk('message'.length) + bulk(channelLength) + bulk(event.length);
+  return 4 + bulk('message'.length) + bulk(channelLength) + bulk(Buffer.byteLength(message));
 }
+
+/**
+ * The value `abort()` publishes with its `SET` for a typical abort (mode `abort`, no graceful deadline, no
+ * reason; a reason adds its JSON length): see `MarkWriter`.
+ */
+export const typicalPublishedMark = (): string =>
+  encodeMark({ id: '', mode: 'abort', abortTimeout: 0, at: Date.now() });
 
 const MB = 1024 * 1024;
 
 /**
- * A burst of `burst` aborts of watched ids puts one keyspace message per abort (two with the `g` flag:
- * `set` and `expire`) into a subscriber's output buffer; past the hard limit (or the soft limit for its
- * seconds) Redis disconnects it. The subscriber then re-reads its marks after reconnecting, so aborts land
- * late rather than never. `fix` raises the pubsub limits to fit.
+ * A burst of `burst` aborts of watched ids puts two messages per abort into a subscriber's output buffer,
+ * both on the id's keyspace channel: the keyspace event `set` and the mark's value, which `abort()`
+ * publishes with it (one hop); three with the `g` flag (`expire` too). Past the hard limit (or the soft
+ * limit for its seconds) Redis disconnects the subscriber. It then re-reads its marks after reconnecting,
+ * so aborts land late rather than never. `fix` raises the pubsub limits to fit.
  */
 export async function checkPubsubBuffer(context: SettingsContext): Promise<DiagnosisCheck> {
   const { node, settings, burst, idLength } = context;
@@ -189,11 +200,13 @@ export async function checkPubsubBuffer(context: SettingsContext): Promise<Diagn
   }
   const channelLength = `__keyspace@${context.db}__:${context.keyPrefix}`.length + idLength;
   const flags = settings['notify-keyspace-events'] ?? '';
-  const perAbort =
-    keyspaceMessageBytes(channelLength) +
-    (/[gA]/.test(flags) ? keyspaceMessageBytes(channelLength, 'expire') : 0);
+  const withExpire = /[gA]/.test(flags);
+  const events =
+    keyspaceMessageBytes(channelLength) + (withExpire ? keyspaceMessageBytes(channelLength, 'expire') : 0);
+  const published = keyspaceMessageBytes(channelLength, typicalPublishedMark());
+  const perAbort = events + published;
   const bytes = perAbort * burst;
-  const estimate = `${burst} aborts x ${perAbort} B = ${formatBytes(bytes)}`;
+  const estimate = `${burst} aborts x ${perAbort} B (keyspace event${withExpire ? 's' : ''} ${events} B, published mark ${published} B) = ${formatBytes(bytes)}`;
   const limitText = `pubsub hard ${limits.hard === 0 ? 'none' : formatBytes(limits.hard)}, soft ${limits.soft === 0 ? 'none' : `${formatBytes(limits.soft)} for ${limits.seconds} s`}`;
   const overHard = limits.hard !== 0 && bytes >= limits.hard;
   const overSoft = limits.soft !== 0 && bytes >= limits.soft;
