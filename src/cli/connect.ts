@@ -18,32 +18,38 @@ let lastError: unknown;
 /** The last connection error of a client made by {@link createClient}, for the error message. */
 export const lastConnectionError = (): unknown => lastError;
 
-/** ioredis options from `--url`, checked by the library's own {@link validateRedisUrl}. */
-function clientOptions(url: string, command: CommandName): { url?: string; path?: string } {
+/** `--url`, checked by the library's own {@link validateRedisUrl}. */
+function checkedUrl(url: string, command: CommandName): string {
   try {
     validateRedisUrl(url, '--url');
   } catch (error) {
     throw new UsageError((error as Error).message, command);
   }
-  return url.startsWith('/') ? { path: url } : { url };
+  return url;
 }
 
 /**
- * An ioredis client for `--url` (a `Cluster` seeded with it under `--cluster`). Connection errors are kept
- * for the error messages rather than printed by ioredis; commands wait at most `--command-timeout`.
+ * An ioredis client for `--url` (a `Cluster` seeded with it under `--cluster`). The URL is read by ioredis
+ * itself, as `RedisBackend.fromUrl` has it read: `redis://user:password@host:port/db?options`, or a unix
+ * socket path with options (`/run/redis.sock?db=2`). Connection errors are kept for the error messages
+ * rather than printed by ioredis; commands wait at most `--command-timeout`.
  */
 export function createClient(global: GlobalOptions, command: CommandName): Redis | Cluster {
-  const target = clientOptions(global.url, command);
+  const url = checkedUrl(global.url, command);
   const options: RedisOptions = {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     connectTimeout: global.commandTimeout,
   };
   let client: Redis | Cluster;
-  if (target.path !== undefined) {
-    client = new Redis({ ...options, path: target.path });
-  } else if (global.cluster) {
-    const parsed = new URL(target.url ?? '');
+  if (global.cluster) {
+    if (url.startsWith('/')) {
+      throw new UsageError(
+        '--cluster needs a redis:// or rediss:// URL of a cluster node, not a socket path',
+        command,
+      );
+    }
+    const parsed = new URL(url);
     client = new Redis.Cluster([{ host: parsed.hostname, port: Number(parsed.port || 6379) }], {
       lazyConnect: true,
       redisOptions: {
@@ -53,7 +59,7 @@ export function createClient(global: GlobalOptions, command: CommandName): Redis
       },
     });
   } else {
-    client = new Redis(target.url ?? '', options);
+    client = new Redis(url, options);
   }
   // ioredis would print unhandled connection errors; keep the last one for the error message instead.
   client.on('error', (error: unknown) => {

@@ -3,7 +3,8 @@
 
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
@@ -144,6 +145,58 @@ describe('abort and status', () => {
       expect(run.stderr).toMatch(/^rx-abort (abort|status): .*300 ms.*\(cause: .*ECONNREFUSED/);
       expect(run.stderr).not.toMatch(/Unhandled error event/);
     }
+  });
+});
+
+describe('--url with a unix socket path', () => {
+  let local: RedisServerHandle;
+  let socketDir: string;
+  let socket: string;
+  beforeAll(async () => {
+    socketDir = mkdtempSync(join(tmpdir(), 'rx-abort-socket-'));
+    socket = join(socketDir, 'redis.sock');
+    local = await startRedisServer({
+      args: ['--notify-keyspace-events', 'K$', '--unixsocket', socket, '--unixsocketperm', '700'],
+    });
+  });
+  afterAll(async () => {
+    await local?.stop();
+    if (socketDir !== undefined) rmSync(socketDir, { recursive: true, force: true });
+  });
+
+  it('reads the path and its ?db= as RedisBackend.fromUrl does: abort, status and doctor on database 2', async () => {
+    const url = `${socket}?db=2`;
+    const aborted = await runBin(cli, ['abort', 'sock-1', '--url', url, '--reason', 'via the socket']);
+    expect(aborted).toMatchObject({ code: 0, stderr: '' });
+    // Written in database 2, and nowhere else.
+    expect(await local.client({ db: 2 }).get('rx-abort:sock-1')).toMatch(/"reason":"via the socket"/);
+    expect(await local.client().exists('rx-abort:sock-1')).toBe(0);
+    // The library reads the same URL the same way.
+    const backend = RedisBackend.fromUrl(url);
+    try {
+      expect(await backend.read('sock-1')).toMatchObject({ id: 'sock-1', reason: 'via the socket' });
+    } finally {
+      await backend.close();
+    }
+    const [status, doctor, onCluster] = await Promise.all([
+      runBin(cli, ['status', 'sock-1', '--json', '--url', url]),
+      runBin(cli, ['doctor', '--json', '--url', url]),
+      runBin(cli, ['status', 'sock-1', '--cluster', '--url', url]),
+    ]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(jsonLines(status.stdout)).toEqual([
+      expect.objectContaining({ id: 'sock-1', mark: expect.objectContaining({ reason: 'via the socket' }) }),
+    ]);
+    expect(doctor.code, doctor.stdout).toBe(0);
+    const checks = jsonLines(doctor.stdout).filter((line) => line.type === 'check');
+    expect(checks.find((check) => check.name === 'connection')).toMatchObject({
+      status: 'pass',
+      node: socket,
+    });
+    // The probe id's keyspace channel is that of database 2: the round trip would time out on any other.
+    expect(checks.find((check) => check.name === 'round-trip')).toMatchObject({ status: 'pass' });
+    expect(onCluster.code).toBe(2);
+    expect(onCluster.stderr).toMatch(/^rx-abort: --cluster needs a redis:\/\/ or rediss:\/\/ URL/);
   });
 });
 
