@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { RedisUnavailableError } from './errors/RedisUnavailableError.js';
 import { type ChannelListener, KeyspaceSubscriber, type SubscriberConnection } from './KeyspaceSubscriber.js';
 
 /** The slice of an ioredis `Cluster` the cluster subscriber follows. */
@@ -39,6 +40,10 @@ const nodeKey = (node: Redis): string => `${node.options.host}:${node.options.po
  * something is watched, the slot map is refreshed; a new master gets every channel and, once it has
  * confirmed them, each watch re-reads its key, so an abort written to it meanwhile still lands. A channel
  * counts as subscribed (its handler re-reads) when every current master has confirmed it.
+ *
+ * The end: when the cluster client ends for good (its `clusterRetryStrategy` gave up, or it was quit while
+ * watched), every watch errors with {@link RedisUnavailableError}, `online()` rejects with it, and so does
+ * every later watch; the per-master connections are closed (they would otherwise reconnect forever).
  */
 export class ClusterKeyspaceSubscriber {
   readonly #options: ClusterKeyspaceSubscriberOptions;
@@ -47,6 +52,10 @@ export class ClusterKeyspaceSubscriber {
   readonly #watched = new Map<string, Set<string> | undefined>();
   #started = false;
   #closed = false;
+  /** The cluster client ended for good: every watch, now and later, fails with this. */
+  #ended: RedisUnavailableError | undefined;
+  /** The `online()` calls waiting, rejected when the cluster client ends. */
+  readonly #endWaiters = new Set<(error: unknown) => void>();
   #topologyTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ClusterKeyspaceSubscriberOptions) {
@@ -65,6 +74,14 @@ export class ClusterKeyspaceSubscriber {
 
   add(channel: string): void {
     this.#start();
+    const ended = this.#ended;
+    if (ended !== undefined) {
+      this.#watched.set(channel, undefined);
+      queueMicrotask(() => {
+        if (this.#watched.has(channel)) this.#failAll(ended);
+      });
+      return;
+    }
     this.#watched.set(channel, this.#masters.size === 0 ? undefined : new Set(this.#masters.keys()));
     for (const subscriber of this.#masters.values()) subscriber.add(channel);
     this.#armTopology();
@@ -75,9 +92,26 @@ export class ClusterKeyspaceSubscriber {
     for (const subscriber of this.#masters.values()) subscriber.remove(channel);
   }
 
-  /** Resolves when every master's subscriber is prepared and online. */
+  /**
+   * Resolves when every master's subscriber is prepared and online; rejects with
+   * {@link RedisUnavailableError} when the cluster client ends (or has ended) for good.
+   */
   async online(): Promise<void> {
     this.#start();
+    if (this.#ended !== undefined) throw this.#ended;
+    let onEnd: ((error: unknown) => void) | undefined;
+    const ended = new Promise<never>((_, reject) => {
+      onEnd = reject;
+      this.#endWaiters.add(reject);
+    });
+    try {
+      await Promise.race([this.#allOnline(), ended]);
+    } finally {
+      if (onEnd !== undefined) this.#endWaiters.delete(onEnd);
+    }
+  }
+
+  async #allOnline(): Promise<void> {
     if (this.#options.cluster.status !== 'ready') {
       await new Promise<void>((resolve) => this.#options.cluster.once('ready', () => resolve()));
       this.#sync();
@@ -91,6 +125,7 @@ export class ClusterKeyspaceSubscriber {
     this.#options.cluster.off('refresh', this.#sync);
     this.#options.cluster.off('+node', this.#sync);
     this.#options.cluster.off('-node', this.#sync);
+    this.#options.cluster.off('end', this.#onEnd);
     for (const subscriber of this.#masters.values()) subscriber.close();
     this.#masters.clear();
     this.#watched.clear();
@@ -102,7 +137,33 @@ export class ClusterKeyspaceSubscriber {
     this.#options.cluster.on('refresh', this.#sync);
     this.#options.cluster.on('+node', this.#sync);
     this.#options.cluster.on('-node', this.#sync);
-    this.#sync();
+    this.#options.cluster.on('end', this.#onEnd);
+    if (this.#options.cluster.status === 'end') this.#onEnd();
+    else this.#sync();
+  }
+
+  /** The cluster client gave up reconnecting (or was quit): nothing can be watched any more. */
+  readonly #onEnd = (): void => {
+    if (this.#closed || this.#ended !== undefined) return;
+    const ended = new RedisUnavailableError('the Redis Cluster connection', undefined, {
+      cause: new Error(
+        "The cluster connection ended: the client's clusterRetryStrategy stopped reconnecting, or it was quit (ioredis 'end')",
+      ),
+    });
+    this.#ended = ended;
+    clearTimeout(this.#topologyTimer);
+    for (const reject of [...this.#endWaiters]) reject(ended);
+    this.#endWaiters.clear();
+    for (const subscriber of this.#masters.values()) subscriber.close();
+    this.#masters.clear();
+    this.#failAll(ended);
+  };
+
+  /** Forgets every watched channel and errors their watches. */
+  #failAll(error: unknown): void {
+    if (this.#watched.size === 0) return;
+    this.#watched.clear();
+    this.#options.listener.failed(error);
   }
 
   /** The listener of one master's subscriber: one object per master, not per channel. */
@@ -141,7 +202,7 @@ export class ClusterKeyspaceSubscriber {
 
   /** Brings the per-master subscribers in line with the masters the cluster client knows. */
   readonly #sync = (): void => {
-    if (this.#closed) return;
+    if (this.#closed || this.#ended !== undefined) return;
     const current = new Map(this.#options.cluster.nodes('master').map((node) => [nodeKey(node), node]));
     for (const [key, subscriber] of this.#masters) {
       if (current.has(key)) continue;
@@ -183,7 +244,7 @@ export class ClusterKeyspaceSubscriber {
 
   /** A master's subscriber connection dropped: it may have failed over, so ask the cluster. */
   readonly #onMasterLost = (): void => {
-    if (this.#closed || this.#options.cluster.status !== 'ready') return;
+    if (this.#closed || this.#ended !== undefined || this.#options.cluster.status !== 'ready') return;
     this.#options.cluster.refreshSlotsCache();
   };
 

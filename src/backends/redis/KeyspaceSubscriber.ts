@@ -4,6 +4,7 @@ import { ChannelRegistry } from './ChannelRegistry.js';
 import { NotificationsDisabledError } from './errors/NotificationsDisabledError.js';
 import { RedisAuthError } from './errors/RedisAuthError.js';
 import { RedisPermissionError } from './errors/RedisPermissionError.js';
+import { RedisUnavailableError } from './errors/RedisUnavailableError.js';
 import { isPublishedValue } from './markValue.js';
 import { isAuthError, isPermissionError } from './replyErrors.js';
 
@@ -77,6 +78,9 @@ type State = 'idle' | 'connecting' | 'online' | 'failed' | 'closed';
  * `UNSUBSCRIBE` when it is removed (batched per tick through a {@link ChannelRegistry}), and after every
  * reconnect: prepare (notifications), resubscribe everything, then tell the listener to re-read each channel,
  * because pub/sub keeps nothing that was published while the connection was down.
+ *
+ * A connection that ends for good (ioredis `end`: the `retryStrategy` gave up) fails every watch, `online()`
+ * and every later watch with {@link RedisUnavailableError}, its cause saying the connection ended.
  */
 export class KeyspaceSubscriber {
   readonly #connection: SubscriberConnection;
@@ -93,6 +97,10 @@ export class KeyspaceSubscriber {
   #afterSet: string | undefined;
   /** The credentials were refused at the last connection attempt: new watches fail at once with this. */
   #refused: RedisAuthError | undefined;
+  /** The connection ended for good (its `retryStrategy` gave up): every watch, now and later, fails with this. */
+  #ended: RedisUnavailableError | undefined;
+  /** The latest connection error, for the cause of {@link KeyspaceSubscriber.#ended}. */
+  #lastError: unknown;
   #epoch = 0;
   #flushQueued = false;
   #retry: NodeJS.Timeout | undefined;
@@ -119,10 +127,10 @@ export class KeyspaceSubscriber {
     this.#start();
     this.#queueFlush();
     this.#armCheck();
-    const refused = this.#refused;
-    if (this.#state === 'failed' && refused !== undefined) {
+    const fatal = this.#fatal();
+    if (fatal !== undefined) {
       queueMicrotask(() => {
-        if (this.#registry.has(channel) && this.#refused === refused) this.#fail(refused);
+        if (this.#registry.has(channel) && this.#fatal() === fatal) this.#fail(fatal);
       });
     } else if (this.#state === 'online' && !this.#registry.pendingSubscribe(channel)) {
       // Still subscribed from before (removed and re-added within a tick): confirm at once.
@@ -138,10 +146,14 @@ export class KeyspaceSubscriber {
     this.#queueFlush();
   }
 
-  /** Connects (once) and resolves when the connection is prepared and subscribed; rejects if preparing failed. */
+  /**
+   * Connects (once) and resolves when the connection is prepared and subscribed; rejects if preparing failed,
+   * the credentials were refused, or the connection ended for good.
+   */
   online(): Promise<void> {
     if (this.#state === 'online') return Promise.resolve();
-    if (this.#state === 'failed' && this.#refused !== undefined) return Promise.reject(this.#refused);
+    const fatal = this.#fatal();
+    if (fatal !== undefined) return Promise.reject(fatal);
     this.#start();
     return new Promise((resolve, reject) => this.#onlineWaiters.push({ resolve, reject }));
   }
@@ -176,6 +188,7 @@ export class KeyspaceSubscriber {
     this.#connection.off('ready', this.#onReady);
     this.#connection.off('close', this.#onClose);
     this.#connection.off('error', this.#onError);
+    this.#connection.off('end', this.#onEnd);
     this.#connection.disconnect();
     this.#settleWaiters(new Error('The subscriber was closed'));
   }
@@ -187,6 +200,7 @@ export class KeyspaceSubscriber {
       this.#connection.on('ready', this.#onReady);
       this.#connection.on('close', this.#onClose);
       this.#connection.on('error', this.#onError);
+      this.#connection.on('end', this.#onEnd);
       if (this.#connection.status === 'ready') this.#onReady();
       else if (this.#connection.status === 'wait') this.#connection.connect().catch(() => {});
     } else if (this.#state === 'failed' && this.#connection.status === 'ready') {
@@ -251,6 +265,7 @@ export class KeyspaceSubscriber {
   };
 
   readonly #onError = (error: unknown): void => {
+    this.#lastError = error;
     this.#report(error);
     // The server refused the credentials (rotated password, removed user): reconnecting with the same ones
     // cannot help, so every watch errors now instead of waiting silently.
@@ -260,8 +275,28 @@ export class KeyspaceSubscriber {
     }
   };
 
+  /**
+   * ioredis gave up on the connection (the `retryStrategy` returned a non-number) and will not reconnect: no
+   * watch can fire any more, so each errors now, and so does every later one and `online()`. (`close()`
+   * removes this listener first, so our own disconnect never lands here.)
+   */
+  readonly #onEnd = (): void => {
+    if (this.#state === 'closed' || this.#ended !== undefined) return;
+    clearTimeout(this.#retry);
+    clearTimeout(this.#check);
+    this.#check = undefined;
+    this.#epoch++;
+    this.#ended = new RedisUnavailableError('the subscriber connection', undefined, {
+      cause: new Error(
+        "The subscriber connection ended: the client's retryStrategy stopped reconnecting (ioredis 'end')",
+        { cause: this.#lastError },
+      ),
+    });
+    this.#fail(this.#ended);
+  };
+
   readonly #onReady = (): void => {
-    if (this.#state === 'closed') return;
+    if (this.#state === 'closed' || this.#ended !== undefined) return;
     clearTimeout(this.#retry);
     this.#refused = undefined;
     const epoch = ++this.#epoch;
@@ -305,6 +340,11 @@ export class KeyspaceSubscriber {
         else this.#report(error);
       },
     );
+  }
+
+  /** In the failed state, the error that no reconnect heals and that new watches get at once. */
+  #fatal(): RedisUnavailableError | RedisAuthError | undefined {
+    return this.#state === 'failed' ? (this.#ended ?? this.#refused) : undefined;
   }
 
   #fail(error: unknown): void {
