@@ -11,7 +11,8 @@ import { abortableOption, validateKnownOptions } from './validateKeys.js';
  *   {@link abortableProcessor} (or {@link attachAborts}) stops it, or skips it if it had not checked yet;
  * - `'ignored'`: mode `'cancel'` on an active job (a cancel only skips work that has not started; its
  *   mark is written, so a worker that took the job a moment ago and had not checked yet still skips it);
- * - `'finished'`: it had already completed or failed;
+ * - `'finished'`: it had already completed or failed, or a worker took it just before the mark and completed
+ *   it;
  * - `'not-found'`: no such job (never added, or already removed).
  */
 export type AbortJobResult = 'removed' | 'signalled' | 'ignored' | 'finished' | 'not-found';
@@ -38,13 +39,20 @@ const REMOVABLE = new Set(['waiting', 'delayed', 'prioritized', 'waiting-childre
 
 /**
  * Aborts a BullMQ job by id, from any process, whatever its state. It reads the job's state, writes the
- * job's abort mark (`abortable.abort(jobAbortId(queue, jobId), options)`), then removes the job if it has
- * not started, so a worker that takes the job between the mark and the removal skips it. An active job is stopped by its worker
- * ({@link abortableProcessor} or {@link attachAborts}); in mode `'cancel'` it is left to finish.
+ * job's abort mark (`abortable.abort(jobAbortId(queue, jobId), options)`), and if the job had not started,
+ * reads its state again and removes it only if it still has not started. From the mark on, a worker that
+ * takes the job skips it, so a job removed on a read made after the mark would never have run again; a job
+ * that a worker took just before the mark and completed is left alone and counts as `'finished'` (one that
+ * failed in that moment and waits for a retry is removed, like any delayed job).
+ * An active job is stopped by its worker ({@link abortableProcessor} or {@link attachAborts}); in mode
+ * `'cancel'` it is left to finish.
  *
  * ```text
- * abortJob:  state? ── mark ── waiting/delayed/prioritized/waiting-children ── remove ── 'removed'
- *                            │                                                 └ locked (taken meanwhile) ── 'signalled'
+ * abortJob:  state? ── mark ─┬─ not started ──── state? ─┬─ not started ── remove ── 'removed'
+ *                            │  (waiting, delayed,       │                   └ locked (taken meanwhile) ── state? again
+ *                            │  prioritized, waiting-    ├─ active, or failed (skipped by the mark) ── 'signalled' / 'ignored'
+ *                            │  children)                ├─ completed (taken and run before the mark) ── 'finished'
+ *                            │                           └─ unknown ── 'not-found'
  *                            ├─ active ── 'signalled' (mode 'abort') / 'ignored' (mode 'cancel')
  *                            ├─ completed/failed ── 'finished'
  *                            └─ unknown ── 'not-found'
@@ -96,17 +104,24 @@ export function abortJob(
     );
     await abortable.abort(id, abortOptions);
     if ('error' in stateBefore) throw stateBefore.error;
+    const before = stateBefore.state;
+    if (before === 'unknown') return 'not-found';
+    if (before === 'completed' || before === 'failed') return 'finished';
+    if (!REMOVABLE.has(before)) return whenActive;
+    // It had not started when the state was read, but a worker may have taken it since, checked it before
+    // the mark, and even finished it: decide on a read made after the mark. From the mark on, a worker that
+    // takes the job skips it, so removing a job found removable now never deletes a job whose processor ran
+    // after this read (or runs at all from here on).
     for (let round = 0; ; round++) {
-      const state = round === 0 ? stateBefore.state : await queue.getJobState(jobId);
+      const state = await queue.getJobState(jobId);
       if (state === 'unknown') return 'not-found';
+      // It ran: taken before the mark and completed.
       if (state === 'completed') return 'finished';
-      // Failed before the mark: finished. Failed after a later round's read: it was waiting when the mark was
-      // written, so its worker took it meanwhile and the mark failed it (skipped).
-      if (state === 'failed') return round === 0 ? 'finished' : whenActive;
-      if (state === 'active') return whenActive;
-      if (!REMOVABLE.has(state)) return whenActive;
-      // Not locked: gone. Locked (a worker took it since the state was read, or a child of it is running):
-      // the mark is already there, so read the state again to say which.
+      // Failed since the first read: its worker took it meanwhile and the mark failed it (skipped), or it
+      // was already running when the mark was written.
+      if (state === 'failed' || state === 'active' || !REMOVABLE.has(state)) return whenActive;
+      // Not locked: gone. Locked (a worker took it since this read, or a child of it is running): read the
+      // state again to say which.
       if ((await queue.remove(jobId)) === 1) return 'removed';
       // A job whose state stays removable but cannot be removed has a running child: its mark is written.
       if (round >= 2) return whenActive;

@@ -251,6 +251,32 @@ export function bullmqSuite(
       await remote.next('failed', job.id, q.name);
     });
 
+    it("does not remove a job that a worker took and completed between abortJob's first state read and its mark: 'finished'", async () => {
+      // The first read saw the job waiting; a worker took it (its pre-start check before the mark) and
+      // completed it before the mark was written. A queue whose first read answers 'waiting' for a job that
+      // has already run makes that interleaving certain.
+      const q = queue();
+      worker(
+        q.name,
+        abortableProcessor(async () => 'ran', { abortable }),
+        { connection },
+      );
+      const job = await q.add('j', {});
+      await waitFor('completion', async () =>
+        (await q.getJobState(job.id!)) === 'completed' ? true : undefined,
+      );
+      let reads = 0;
+      const staleFirstRead = {
+        qualifiedName: q.qualifiedName,
+        getJobState: async (jobId: string) => (reads++ === 0 ? 'waiting' : q.getJobState(jobId)),
+        remove: (jobId: string) => q.remove(jobId),
+      };
+      expect(await abortJob(staleFirstRead, job.id!, { abortable })).toBe('finished');
+      expect(reads).toBe(2);
+      expect(await q.getJobState(job.id!)).toBe('completed');
+      expect((await q.getJob(job.id!))?.returnvalue).toBe('ran');
+    });
+
     it('a job aborted around the moment a worker takes it is skipped or stopped, never completed after the abort', async () => {
       const q = queue();
       await remote.start(q.name, { concurrency: 8, jobMs: 30 });
