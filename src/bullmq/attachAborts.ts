@@ -4,6 +4,7 @@ import { filter, type Subscription, take } from 'rxjs';
 import type { Abortable } from '../core/Abortable.js';
 import { jobAbortId } from './jobAbortId.js';
 import { markStopsJob } from './markApplies.js';
+import { reportOutcome } from './reportOutcome.js';
 import { abortableOption, validateKnownOptions } from './validateKeys.js';
 
 /** Options of {@link attachAborts}. */
@@ -15,20 +16,37 @@ export interface AttachAbortsOptions {
 /** What {@link attachAborts} needs of a BullMQ `Worker`. */
 export type AbortsWorker = Pick<
   Worker,
-  'on' | 'off' | 'cancelJob' | 'qualifiedName' | 'emit' | 'listenerCount'
+  'processJob' | 'cancelJob' | 'qualifiedName' | 'emit' | 'listenerCount'
 >;
+
+type ProcessJob = (job: Job, ...rest: unknown[]) => Promise<unknown>;
 
 /**
  * Does the running-job half of aborts for any BullMQ `Worker`, including sandboxed processors given as a
- * file path: it watches each job the worker takes (its `'active'` event) and calls
- * `worker.cancelJob(job.id, reason)` when the job is aborted in mode `'abort'` (from any process), so the
- * processor's `signal` aborts (in the child process, for a sandboxed one; BullMQ 6 or later). The watch
+ * file path: it watches each job the worker runs and calls `worker.cancelJob(job.id, reason)` when the job
+ * is aborted in mode `'abort'` (from any process), so the processor's `signal` aborts (in the child
+ * process, for a sandboxed one; BullMQ 6 or later), and reports the outcome `'stopped'` for the job's abort
+ * id, so `abortable.abortAndWait(jobAbortId(queue, jobId))` and `abortable.outcome$()` confirm it. The watch
  * re-reads the mark once established, so a job aborted just before it was taken is cancelled as soon as it
- * starts. The watch of a job is released when it completes or fails, and all of them by the returned
- * function.
+ * starts.
  *
- * What it does not do: skip a job before it starts (the processor is already running when `'active'` is
- * emitted) or honour `'cancel'` marks; the processor decides what a cancelled signal means (throw an
+ * A job's watch lives exactly as long as the worker holds the job: `attachAborts` wraps the worker's
+ * `processJob` (the public method BullMQ calls for every job it runs, in 5.64 and 6.x), starts the watch when
+ * it is called and releases it when it settles, however the job leaves: completed, failed, moved back to
+ * delayed (`DelayedError`), to waiting-children (`WaitingChildrenError`), rate-limited, or its lock lost.
+ * A job whose lock was lost while its processor still runs stays watched until the processor returns, so an
+ * abort still reaches it. Jobs fetched by hand (`worker.getNextJob()`, manual processing) are not watched
+ * (BullMQ cannot cancel them either).
+ *
+ * ```text
+ * processJob:   ^------------------------!         (a processor that honours its signal)
+ * abort:        ------A                            (mode 'abort', from any process)
+ * cancelJob:    ------c                            the signal aborts; 'stopped' is reported
+ * watch:        ^-----!                            released on the abort, or when processJob settles
+ * ```
+ *
+ * What it does not do: skip a job before it starts (the processor is already running when the job reaches
+ * `processJob`) or honour `'cancel'` marks; the processor decides what a cancelled signal means (throw an
  * `UnrecoverableError` to fail it without retries). {@link abortableProcessor} does all of that for
  * processors given as functions.
  *
@@ -48,7 +66,7 @@ export type AbortsWorker = Pick<
  * ```
  * @param worker - a BullMQ `Worker` (BullMQ 5.64 or later; 6 or later for sandboxed processors).
  * @param options - see {@link AttachAbortsOptions}.
- * @returns a function that removes the listeners and releases every watch (idempotent).
+ * @returns a function that restores `processJob` and releases every watch (idempotent).
  * @throws TypeError for a worker without `cancelJob` (BullMQ before 5.64) or invalid options; Error for a
  *   sandboxed worker on a BullMQ that cannot cancel sandboxed jobs (before 6.0).
  */
@@ -56,7 +74,7 @@ export function attachAborts(worker: AbortsWorker, options?: AttachAbortsOptions
   if (
     worker === null ||
     typeof worker !== 'object' ||
-    typeof worker.on !== 'function' ||
+    typeof worker.processJob !== 'function' ||
     typeof worker.qualifiedName !== 'string'
   ) {
     throw new TypeError('worker must be a BullMQ Worker');
@@ -85,15 +103,20 @@ export function attachAborts(worker: AbortsWorker, options?: AttachAbortsOptions
         'RxAbortWarning',
       );
   };
-  const watches = new Map<string, Subscription>();
-  const release = (jobId: string): void => {
-    watches.get(jobId)?.unsubscribe();
+  // One watch per job id, tagged with the Job object it was made for: a job that leaves and is taken again
+  // (a DelayedError, then promoted) is a new Job object, whose watch the old run's end must not release.
+  const watches = new Map<string, { readonly job: Job; readonly subscription: Subscription }>();
+  const release = (jobId: string, job: Job): void => {
+    const watch = watches.get(jobId);
+    if (watch?.job !== job) return;
     watches.delete(jobId);
+    watch.subscription.unsubscribe();
   };
-  const onActive = (job: Job): void => {
+  const watch = (job: Job): void => {
     const jobId = job.id;
     if (jobId === undefined) return;
-    release(jobId);
+    watches.get(jobId)?.subscription.unsubscribe();
+    watches.delete(jobId);
     let abortId: string;
     try {
       abortId = jobAbortId(worker, jobId);
@@ -109,32 +132,46 @@ export function attachAborts(worker: AbortsWorker, options?: AttachAbortsOptions
       )
       .subscribe({
         next: (event) => {
-          release(jobId);
-          worker.cancelJob(jobId, event.reason === undefined ? 'aborted' : `aborted: ${event.reason}`);
+          release(jobId, job);
+          const reason = event.reason === undefined ? 'aborted' : `aborted: ${event.reason}`;
+          // false: BullMQ no longer holds the job (it has just ended), or its processor takes no signal.
+          if (worker.cancelJob(jobId, reason)) {
+            reportOutcome(abortable, { type: 'stopped', id: abortId, event });
+          }
         },
         // The job can no longer be watched: cancel it rather than let it run unwatched, and say why.
         error: (error: unknown) => {
-          release(jobId);
+          release(jobId, job);
           worker.cancelJob(jobId, `rx-abort cannot watch this job: ${(error as Error)?.message ?? error}`);
           report(error);
         },
       });
-    if (!subscription.closed) watches.set(jobId, subscription);
+    if (!subscription.closed) watches.set(jobId, { job, subscription });
   };
-  const onFinished = (job: Job | undefined): void => {
-    if (job?.id !== undefined) release(job.id);
-  };
-  worker.on('active', onActive);
-  worker.on('completed', onFinished);
-  worker.on('failed', onFinished);
+
   let attached = true;
+  const hooked = worker as unknown as { processJob: ProcessJob };
+  const ownBefore = Object.hasOwn(hooked, 'processJob');
+  const original = hooked.processJob;
+  const processJob: ProcessJob = function (this: unknown, job, ...rest) {
+    const run = original.call(this, job, ...rest);
+    if (!attached) return run;
+    // BullMQ has started tracking the job (its AbortController exists) when processJob returns its promise.
+    watch(job);
+    const done = (): void => release(String(job.id), job);
+    Promise.resolve(run).then(done, done);
+    return run;
+  };
+  hooked.processJob = processJob;
   return () => {
     if (!attached) return;
     attached = false;
-    worker.off('active', onActive);
-    worker.off('completed', onFinished);
-    worker.off('failed', onFinished);
-    for (const subscription of watches.values()) subscription.unsubscribe();
+    // Restored only if nothing wrapped it since; otherwise the wrapper stays, passing every job through.
+    if (hooked.processJob === processJob) {
+      if (ownBefore) hooked.processJob = original;
+      else delete (hooked as Partial<typeof hooked>).processJob;
+    }
+    for (const { subscription } of watches.values()) subscription.unsubscribe();
     watches.clear();
   };
 }

@@ -7,24 +7,64 @@ import { Abortable, MemoryBackend } from '../../src/index.js';
 class WorkerStandIn extends EventEmitter {
   readonly qualifiedName = 'bull:q';
   readonly cancelled: [string, string | undefined][] = [];
+  /** The runs of each job id BullMQ holds, oldest first. */
+  readonly #running = new Map<string, (() => void)[]>();
   cancelJob(jobId: string, reason?: string): boolean {
     this.cancelled.push([jobId, reason]);
-    return true;
+    return (this.#running.get(jobId)?.length ?? 0) > 0;
+  }
+  /** Holds the job until finish(jobId), as BullMQ holds a job while its processor runs. */
+  processJob(job: { id: string }): Promise<void> {
+    return new Promise((resolve) => {
+      const runs = this.#running.get(job.id) ?? [];
+      runs.push(resolve);
+      this.#running.set(job.id, runs);
+    });
+  }
+  /** Ends the oldest run of the job. */
+  finish(jobId: string): void {
+    this.#running.get(jobId)?.shift()?.();
   }
 }
 const job = (id: string) => ({ id, timestamp: Date.now() - 10 }) as never;
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('attachAborts', () => {
-  it('cancels an active job when it is aborted, once, with the reason', async () => {
+  it("cancels a running job when it is aborted, once, with the reason, and reports it 'stopped'", async () => {
     const abortable = new Abortable({ backend: new MemoryBackend() });
     const worker = new WorkerStandIn();
+    const own = worker.processJob;
     const detach = attachAborts(worker as never, { abortable });
-    worker.emit('active', job('1'), 'waiting');
+    expect(worker.processJob).not.toBe(own);
+    void worker.processJob(job('1'));
     await abortable.abort('bull:q:1', { reason: 'enough' });
     await abortable.abort('bull:q:1');
     expect(worker.cancelled).toEqual([['1', 'aborted: enough']]);
+    expect((await abortable.outcome('bull:q:1'))?.outcome).toBe('stopped');
     detach();
-    expect(worker.listenerCount('active')).toBe(0);
+    expect(worker.processJob).toBe(own);
+    expect(Object.hasOwn(worker, 'processJob')).toBe(false);
+  });
+
+  it('releases the watch when the job leaves the worker, whatever way, and not before', async () => {
+    const abortable = new Abortable({ backend: new MemoryBackend() });
+    const worker = new WorkerStandIn();
+    attachAborts(worker as never, { abortable });
+    const first = worker.processJob(job('3'));
+    // Taken again (e.g. moved to delayed and promoted) before the first run's end is seen.
+    void worker.processJob(job('3'));
+    worker.finish('3');
+    await first;
+    await tick();
+    await abortable.abort('bull:q:3');
+    expect(worker.cancelled.map(([id]) => id)).toEqual(['3']);
+    const second = worker.processJob(job('4'));
+    worker.finish('4');
+    await second;
+    await tick();
+    await abortable.abort('bull:q:4');
+    expect(worker.cancelled.map(([id]) => id)).toEqual(['3']);
+    expect(await abortable.outcome('bull:q:4')).toBeNull();
   });
 
   it('cancels the job and warns, without crashing, when the backend cannot watch and nobody listens for errors', async () => {
@@ -37,7 +77,7 @@ describe('attachAborts', () => {
     process.on('warning', onWarning);
     try {
       attachAborts(worker as never, { abortable });
-      worker.emit('active', job('2'), 'waiting');
+      void worker.processJob(job('2'));
       await new Promise((resolve) => setTimeout(resolve, 10));
       expect(worker.cancelled[0]?.[0]).toBe('2');
       expect(worker.cancelled[0]?.[1]).toMatch(/^rx-abort cannot watch this job/);

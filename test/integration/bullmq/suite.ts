@@ -134,6 +134,15 @@ export function bullmqSuite(
       closers.push(() => created.close(true));
       return created;
     };
+    /** How many connections watch a job's mark (its keyspace channel). */
+    const subscribers = async (q: bullmq.Queue, jobId: string) => {
+      const channel = `__keyspace@0__:rx-abort:${jobAbortId(q, jobId)}`;
+      return Number((await server.cli('PUBSUB', 'NUMSUB', channel)).split('\n')[1]);
+    };
+    const watched = (q: bullmq.Queue, jobId: string, count: number) =>
+      waitFor(`${count} watch(es) on job ${jobId}`, async () =>
+        (await subscribers(q, jobId)) === count ? true : undefined,
+      );
     const failure = async (q: bullmq.Queue, jobId: string) =>
       waitFor(`job ${jobId} to finish`, async () => {
         const state = await q.getJobState(jobId);
@@ -430,8 +439,15 @@ export function bullmqSuite(
       expect(await abortJob(q, job.id!, { abortable, reason: 'enough' })).toBe('signalled');
       const failed = await failure(q, job.id!);
       expect(failed.failedReason).toBe('cancelled: aborted: enough');
+      // Confirmed: abortAndWait resolves with the 'stopped' that attachAborts reports.
+      const second = await q.add('s', {});
+      await watched(q, second.id!, 1);
+      await sleep(100);
+      const outcome = await abortable.abortAndWait(jobAbortId(q, second.id!), { reason: 'again' });
+      expect(outcome?.outcome).toBe('stopped');
+      expect((await failure(q, second.id!)).failedReason).toBe('cancelled: aborted: again');
       detach();
-      expect(w.listenerCount('active')).toBe(0);
+      expect(Object.hasOwn(w, 'processJob')).toBe(false);
     });
 
     it.runIf(!sandboxCancel)(
@@ -455,31 +471,76 @@ export function bullmqSuite(
         { connection, concurrency: 2 },
       );
       const detach = attachAborts(w, { abortable });
-      const channel = (jobId: string) => `__keyspace@0__:rx-abort:${jobAbortId(q, jobId)}`;
-      const subscribers = async (jobId: string) =>
-        Number((await server.cli('PUBSUB', 'NUMSUB', channel(jobId))).split('\n')[1]);
       const first = await q.add('a', {});
-      await waitFor('a watch on the first job', async () =>
-        (await subscribers(first.id!)) === 1 ? true : undefined,
-      );
+      await watched(q, first.id!, 1);
       expect(await abortJob(q, first.id!, { abortable, reason: 'no' })).toBe('signalled');
       expect((await failure(q, first.id!)).failedReason).toBe('cancelled: aborted: no');
-      await waitFor('the first watch released', async () =>
-        (await subscribers(first.id!)) === 0 ? true : undefined,
-      );
+      await watched(q, first.id!, 0);
 
       const second = await q.add('b', {});
-      await waitFor('a watch on the second job', async () =>
-        (await subscribers(second.id!)) === 1 ? true : undefined,
-      );
+      await watched(q, second.id!, 1);
       detach();
       detach(); // idempotent
-      await waitFor('every watch released', async () =>
-        (await subscribers(second.id!)) === 0 ? true : undefined,
-      );
+      await watched(q, second.id!, 0);
+      expect(Object.hasOwn(w, 'processJob')).toBe(false); // BullMQ's own processJob again
       expect([w.listenerCount('active'), w.listenerCount('completed'), w.listenerCount('failed')]).toEqual([
         0, 0, 0,
       ]);
+    });
+
+    it("attachAborts confirms what it stops: abortAndWait resolves 'stopped'", async () => {
+      const q = queue();
+      const w = worker(
+        q.name,
+        (_job, _token, signal) =>
+          new Promise((_resolve, reject) =>
+            signal?.addEventListener('abort', () =>
+              reject(new bullmq.UnrecoverableError(`cancelled: ${signal.reason}`)),
+            ),
+          ),
+        { connection },
+      );
+      attachAborts(w, { abortable });
+      const job = await q.add('a', {});
+      await watched(q, job.id!, 1);
+      const outcome = await abortable.abortAndWait(jobAbortId(q, job.id!), { reason: 'confirm' });
+      expect(outcome).toMatchObject({ id: jobAbortId(q, job.id!), outcome: 'stopped' });
+      expect((await failure(q, job.id!)).failedReason).toBe('cancelled: aborted: confirm');
+    });
+
+    it('attachAborts releases the watch of a job that leaves active without completing or failing (DelayedError), and watches it again when it is back', async () => {
+      const q = queue();
+      let runs = 0;
+      const w = worker(
+        q.name,
+        async (job, token, signal) => {
+          runs++;
+          if (runs === 1) {
+            // Defer itself for a minute (the test promotes it): not completed, not failed.
+            await job.moveToDelayed(Date.now() + 60_000, token);
+            throw new bullmq.DelayedError();
+          }
+          return new Promise((_resolve, reject) =>
+            signal?.addEventListener('abort', () =>
+              reject(new bullmq.UnrecoverableError(`cancelled: ${signal.reason}`)),
+            ),
+          );
+        },
+        { connection },
+      );
+      attachAborts(w, { abortable });
+      const job = await q.add('d', {});
+      await waitFor('the job to defer itself', async () =>
+        (await q.getJobState(job.id!)) === 'delayed' ? true : undefined,
+      );
+      await watched(q, job.id!, 0);
+      await (await q.getJob(job.id!))?.promote();
+      await waitFor('the second run', () => runs === 2 || undefined);
+      await watched(q, job.id!, 1);
+      const outcome = await abortable.abortAndWait(jobAbortId(q, job.id!));
+      expect(outcome?.outcome).toBe('stopped');
+      expect((await failure(q, job.id!)).failedReason).toBe('cancelled: aborted');
+      await watched(q, job.id!, 0);
     });
 
     it('unsubscribes an Observable processor on abort', async () => {
