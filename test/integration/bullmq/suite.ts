@@ -543,6 +543,28 @@ export function bullmqSuite(
       await watched(q, job.id!, 0);
     });
 
+    it("reports 'skipped' for a job whose mark exists when a worker takes it: abortAndWait confirms it", async () => {
+      const q = queue();
+      const job = await q.add('s', {});
+      const id = jobAbortId(q, job.id!);
+      const confirmed = abortable.abortAndWait(id, { reason: 'not wanted' });
+      await waitFor('the mark', async () => ((await abortable.aborted(id)) === null ? undefined : true));
+      let ran = false;
+      worker(
+        q.name,
+        abortableProcessor(
+          () => {
+            ran = true;
+          },
+          { abortable },
+        ),
+        { connection },
+      );
+      expect(await confirmed).toMatchObject({ id, outcome: 'skipped' });
+      expect((await failure(q, job.id!)).failedReason).toMatch(/^aborted before it started/);
+      expect(ran).toBe(false);
+    });
+
     it('unsubscribes an Observable processor on abort', async () => {
       const q = queue();
       let tornDown = false;
