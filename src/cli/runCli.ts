@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { WatchSignals } from './commands/watch.js';
+import { describeError } from './describeError.js';
 import { type CliIo, Output } from './Output.js';
 import { parseCommandLine, UsageError, usageOf } from './parseCommandLine.js';
 
@@ -12,19 +13,6 @@ export interface CliContext extends CliIo {
 const version = (): string =>
   (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
     .version;
-
-const describeError = (error: unknown, connectionError: unknown): string => {
-  if (!(error instanceof Error)) return String(error);
-  const causes = [error.cause, connectionError]
-    .filter((cause): cause is Error => cause instanceof Error)
-    .map((cause) => cause.message);
-  const cause = causes.length === 0 ? '' : ` (cause: ${[...new Set(causes)].join('; ')})`;
-  const hint =
-    error.name === 'NotificationsDisabledError'
-      ? '\n  rx-abort doctor shows the fix; rx-abort doctor --fix sets notify-keyspace-events'
-      : '';
-  return `${error.message}${cause}${hint}`;
-};
 
 /**
  * Runs the `rx-abort` command line and resolves its exit code: 0 ok, 1 a check, a wait or a Redis command

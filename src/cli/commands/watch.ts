@@ -1,6 +1,7 @@
 import type { Subscription } from 'rxjs';
 import type { AbortEvent, AbortOutcome } from '../../index.js';
 import { connect } from '../connect.js';
+import { describeError } from '../describeError.js';
 import type { Output } from '../Output.js';
 import { type CommandLine, UsageError } from '../parseCommandLine.js';
 import { describeOutcome } from './describeOutcome.js';
@@ -40,7 +41,7 @@ export async function watchCommand(line: Run, output: Output, signals: WatchSign
     const last = new Map<string, string>();
     const lastOutcome = new Map<string, string>();
     const failed = (id: string) => (error: unknown) => {
-      output.note(`rx-abort watch: ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      output.note(`rx-abort watch: ${id}: ${describeError(error, undefined)}`);
       finish(1);
     };
     for (const id of ids) {

@@ -96,17 +96,33 @@ async function checkNode(
   ];
 }
 
-/** The failed `connection` check of a node that does not answer. */
-const unreachable = (node: DiagnosedNode, error: unknown): { check: DiagnosisCheck; cluster: boolean } => ({
-  check: {
-    name: 'connection',
-    node: node.label,
-    status: 'fail',
-    message: `cannot reach the server: ${errorMessage(error)}`,
-    fix: 'check the URL and that Redis answers: redis-cli -u <url> PING',
-  },
-  cluster: false,
-});
+/** The failed `connection` check of a node that does not answer, or refuses the credentials. */
+function unreachable(node: DiagnosedNode, error: unknown): { check: DiagnosisCheck; cluster: boolean } {
+  const refused = error instanceof Error && error.name === 'RedisAuthError';
+  const reply = errorMessage((error as { cause?: unknown }).cause ?? error);
+  return {
+    check: {
+      name: 'connection',
+      node: node.label,
+      status: 'fail',
+      ...(refused
+        ? /^NOAUTH\b/.test(reply)
+          ? {
+              message: `the server requires a password, and none was given (${reply})`,
+              fix: 'give the user and password in the URL: redis://<user>:<password>@<host>:<port>',
+            }
+          : {
+              message: `the server refused the credentials (${reply})`,
+              fix: 'check the user and password in the URL (redis://<user>:<password>@<host>:<port>) and that the user is enabled (ACL LIST)',
+            }
+        : {
+            message: `cannot reach the server: ${errorMessage(error)}`,
+            fix: 'check the URL and that Redis answers: redis-cli -u <url> PING',
+          }),
+    },
+    cluster: false,
+  };
+}
 
 /** Whether `node` answers, and what it is: the `connection` check, and whether cluster mode is on. */
 async function checkConnection(node: DiagnosedNode): Promise<{ check: DiagnosisCheck; cluster: boolean }> {

@@ -1,12 +1,13 @@
 /**
- * Redis refused the client's credentials (`WRONGPASS`, `NOAUTH`): the password was rotated, the user was
- * disabled or removed, or the server now requires a password. Retrying with the same credentials cannot
- * help, so the backend does not wait: commands reject with this at once, every watch errors with it (a
- * running task's `abortSignal` aborts with it as its reason), and `ready()` rejects with it. The server's
- * reply is the `cause`.
+ * Redis refused the client's credentials: `WRONGPASS` (a wrong user name or password, a disabled or removed
+ * user, a password rotated while the process ran) or `NOAUTH` (the server requires a password and the client
+ * gave none). Retrying with the same credentials cannot help, so the backend does not wait: commands reject
+ * with this at once, every watch errors with it (a running task's `abortSignal` aborts with it as its
+ * reason), and `ready()` rejects with it. The server's reply is the `cause`, and the message's advice fits
+ * it.
  *
- * Fix: give the client the current credentials (`redisOptions: { username, password }`, or
- * `redis://user:password@host` in the URL) and restart the process.
+ * Fix: give the client the right credentials (`redis://user:password@host` in the URL, or `redisOptions:
+ * { username, password }`); if they were rotated, restart the process with the current ones.
  *
  * @example
  * ```ts
@@ -22,10 +23,15 @@ export class RedisAuthError extends Error {
   readonly permanent = true;
   /** @param what - the command or connection refused; @param options - the server's reply as `cause`. */
   constructor(what: string, options: { cause: unknown }) {
+    const reply = describe(options.cause);
     super(
-      `Redis refused the credentials of ${what} (${describe(options.cause)}): the password or user was changed. ` +
-        'Give the client the current credentials (redisOptions username/password, or user:password@ in the URL) ' +
-        'and restart; retrying with the same credentials cannot succeed.',
+      /^NOAUTH\b/.test(reply)
+        ? `Redis requires a password for ${what} (${reply}), and the client gave none. Give it the ` +
+            'credentials (user:password@ in the URL, or redisOptions username/password); retrying without ' +
+            'them cannot succeed.'
+        : `Redis refused the credentials of ${what} (${reply}). Check the user name and password ` +
+            '(user:password@ in the URL, or redisOptions username/password) and that the user is enabled; if ' +
+            'they were rotated, restart with the current ones. Retrying with the same credentials cannot succeed.',
       options,
     );
   }
