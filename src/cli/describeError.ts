@@ -35,6 +35,8 @@ export function describeError(error: unknown, connectionError: unknown): string 
   }
   const causes = [error.cause, connectionError]
     .filter((cause): cause is Error => cause instanceof Error)
+    // The command line's own maxRetriesPerRequest setting, not something a user can act on.
+    .filter((cause) => cause.name !== 'MaxRetriesPerRequestError')
     .map((cause) => cause.message)
     .filter((message) => !error.message.includes(message));
   return causes.length === 0 ? error.message : `${error.message} (cause: ${[...new Set(causes)].join('; ')})`;

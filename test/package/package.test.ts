@@ -1,8 +1,10 @@
 // The package as a user installs it: built with the real build, packed with `npm pack`, unpacked into a fresh
-// project's node_modules (its dependencies linked from this repository's, so no network), then loaded by
-// plain Node from an ES module and from a CommonJS file.
+// project's node_modules (its dependencies linked from this repository's, so no network; its bin linked into
+// node_modules/.bin as npm links it), then loaded by plain Node from an ES module and from a CommonJS file,
+// its bin run, and a consumer type-checked against its declarations.
 import { execFile } from 'node:child_process';
 import {
+  chmodSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -17,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/redisServer.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -65,12 +68,36 @@ beforeAll(async () => {
   for (const dependency of ['rxjs', 'ioredis', 'cluster-key-slot']) {
     symlinkSync(join(root, 'node_modules', dependency), join(app, 'node_modules', dependency), 'dir');
   }
+  mkdirSync(join(app, 'node_modules/@types'));
+  symlinkSync(join(root, 'node_modules/@types/node'), join(app, 'node_modules/@types/node'), 'dir');
+  // What npm does with "bin" on install: a link in node_modules/.bin, and the target made executable.
+  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
+    bin: Record<string, string>;
+  };
+  mkdirSync(join(app, 'node_modules/.bin'));
+  for (const [name, target] of Object.entries(manifest.bin)) {
+    symlinkSync(join('..', 'rx-abort', target), join(app, 'node_modules/.bin', name));
+    chmodSync(join(installed, target), 0o755);
+  }
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }));
 }, 120_000);
 
 afterAll(() => {
   if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
 });
+
+/** Runs `file ...args` in the user's project to its end, whatever its exit code. */
+function runInApp(
+  file: string,
+  args: readonly string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    execFile(file, args, { cwd: app, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+      resolveRun({ code, stdout, stderr });
+    });
+  });
+}
 
 /** Runs `node ...args` in the user's project and resolves its output. */
 async function node(...args: string[]): Promise<{ stdout: string; stderr: string }> {
@@ -153,5 +180,64 @@ describe('the packed package', () => {
     expect(frame, stdout).not.toBeNull();
     const [, file = '', line = '0'] = frame ?? [];
     expect(readFileSync(file, 'utf8').split('\n')[Number(line) - 1]).toMatch(/throw new TypeError/);
+  });
+});
+
+describe('the installed bin and declarations', () => {
+  it.concurrent('runs as node_modules/.bin/rx-abort: --help, and exit 1 with a clear message when Redis is not there', async () => {
+    const bin = join(app, 'node_modules/.bin/rx-abort');
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const [help, status] = await Promise.all([
+      runInApp(bin, ['--help']),
+      runInApp(bin, ['status', 'x', '--url', url]),
+    ]);
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^Usage: rx-abort <command> \[options\]\n[\s\S]*\bdoctor\b/);
+    expect(status.code, status.stderr).toBe(1);
+    expect(status.stdout).toBe('');
+    expect(status.stderr).toMatch(
+      new RegExp(
+        `^rx-abort status: Redis was unreachable: .*\\(cause: connect ECONNREFUSED ${url.slice('redis://'.length)}\\)\\n$`,
+      ),
+    );
+    expect(status.stderr).not.toMatch(/Unhandled error event|maxRetriesPerRequest/);
+  });
+
+  it.concurrent("type-checks a consumer against the installed .d.ts (the exports map's types, module nodenext)", async () => {
+    writeFileSync(
+      join(app, 'consumer.mts'),
+      [
+        "import type { Redis } from 'ioredis';",
+        "import { Abortable, type AbortOutcome, type DiagnosisCheck, diagnoseRedis, MemoryBackend, RedisBackend } from 'rx-abort';",
+        'const abortable = new Abortable({ backend: new MemoryBackend() });',
+        "export const outcomes: Promise<Array<AbortOutcome | null>> = abortable.abortAndWait(['job-1'], { timeout: 10 });",
+        "export const describeCheck = (check: DiagnosisCheck): string => [check.status, check.name].join(' ');",
+        "export const backend = (): RedisBackend => RedisBackend.fromUrl('redis://127.0.0.1:6379');",
+        'export const diagnose = (client: Redis) => diagnoseRedis(client, { burst: 10 });',
+        '// @ts-expect-error a misspelled option is a type error: the types are real, not any',
+        'new Abortable({ backend: new MemoryBackend(), abortTTL: 5 });',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          lib: ['ES2022', 'esnext.disposable'],
+          module: 'nodenext',
+          strict: true,
+          types: ['node'],
+          noEmit: true,
+        },
+        files: ['consumer.mts'],
+      }),
+    );
+    const tsc = join(root, 'node_modules/typescript/bin/tsc');
+    const checked = await runInApp(process.execPath, [tsc, '-p', join(app, 'tsconfig.json'), '--listFiles']);
+    expect(checked.code, checked.stdout).toBe(0);
+    const listed = checked.stdout.split('\n').map((line) => line.trim());
+    expect(listed).toContain(join(installed, 'dist/index.d.ts'));
+    expect(listed.filter((file) => file.startsWith(join(installed, 'src/')))).toEqual([]);
   });
 });
