@@ -90,8 +90,6 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
   /** The subscriber's listener: both tables. */
   readonly #listener: ChannelListener;
   readonly #reread: PeriodicReread;
-  /** The eviction check of the command client's current connection, before its first write. */
-  #writeChecked: Promise<void> | undefined;
   readonly #errors = new Subject<unknown>();
   #subscriber: KeyspaceSubscriber | ClusterKeyspaceSubscriber | undefined;
   #closed = false;
@@ -134,6 +132,8 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
     this.#eviction = new EvictionGuard({
       commands: this.#commands,
       requireNoEviction: resolved.requireNoEviction,
+      client,
+      report: (error) => this.#errors.next(error),
     });
     // Every channel of ours starts with this; the id follows (one string per watched id, no key stored).
     const channelBase = keyspaceChannel(this.#db, this.#keyPrefix + this.#key(''));
@@ -256,9 +256,7 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
   mark(events: readonly AbortEvent[], abortTtl: number): Promise<void> {
     if (this.#closed) return Promise.reject(new BackendClosedError('redis'));
     if (events.length === 0) return Promise.resolve();
-    const checked = this.#checkBeforeWrite();
-    if (!this.#options.requireNoEviction) return this.#writer.write(events, abortTtl);
-    return checked.then(() => this.#writer.write(events, abortTtl));
+    return this.#eviction.guardWrite((timeout) => this.#writer.write(events, abortTtl, timeout));
   }
 
   read(id: string): Promise<AbortEvent | null> {
@@ -359,6 +357,7 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
     this.#reread.close();
+    this.#eviction.close();
     this.#subscriber?.close();
     this.#watches.close(new BackendClosedError('redis'));
     this.#outcomes.close(new BackendClosedError('redis'));
@@ -378,27 +377,6 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
   /** A channel under the watched namespace that no mark uses: the subscriber's permission check. */
   #permissionChannel(): string {
     return keyspaceChannel(this.#db, this.#keyPrefix + probeKey(this.prefix, 'permission'));
-  }
-
-  /**
-   * The eviction check of the command client's connection (`maxmemory-policy`, at the first write and
-   * again after a write found the client disconnected): awaited by `mark()` with `requireNoEviction`, else run in the background for its warning.
-   */
-  #checkBeforeWrite(): Promise<void> {
-    // A write that finds the client disconnected checks again once it is back (no listener on the client).
-    if (this.#client.status !== 'ready') this.#writeChecked = undefined;
-    if (this.#writeChecked === undefined) {
-      const nodes: Array<Parameters<EvictionGuard['check']>[0]> =
-        this.#cluster === undefined ? [this.#client as RedisClient] : this.#cluster.nodes('master');
-      const checked = Promise.all(nodes.map((node) => this.#eviction.check(node))).then(() => undefined);
-      this.#writeChecked = checked;
-      // A failed check is retried at the next write; without requireNoEviction it is only reported.
-      checked.catch((error: unknown) => {
-        if (this.#writeChecked === checked) this.#writeChecked = undefined;
-        if (!this.#options.requireNoEviction) this.#errors.next(error);
-      });
-    }
-    return this.#writeChecked;
   }
 
   #subscriberFor(): KeyspaceSubscriber | ClusterKeyspaceSubscriber {
