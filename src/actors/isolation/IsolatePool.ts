@@ -13,7 +13,9 @@ type Waiter = { readonly give: (isolate: Isolate) => void; readonly fail: (error
 /**
  * The isolates of one isolated actor in one worker: at most `size` threads or processes, started when a
  * task needs one and none is idle, reused across tasks, and replaced (lazily, by the next task) when one
- * crashes or is terminated. Internal: a {@link Worker} holds one per isolated actor.
+ * crashes or is terminated. A task is never given an isolate that has exited or is being terminated, and
+ * one that exits while idle leaves the idle list at once. Internal: a {@link Worker} holds one per isolated
+ * actor.
  *
  * A task that is unsubscribed before it settled (an abort, a stop) gets `abort` in its isolate (its
  * `signal` aborts there); if it does not settle within the grace (`terminateGrace` for an abort with
@@ -141,7 +143,7 @@ export class IsolatePool {
       waiter.fail(new WorkerStoppedError('The worker stopped'));
       return () => {};
     }
-    const idle = this.#idle.pop();
+    const idle = this.#takeIdle();
     if (idle !== undefined) {
       waiter.give(idle);
       return () => {};
@@ -184,13 +186,29 @@ export class IsolatePool {
       return;
     }
     isolate.keepAlive(false);
+    // An isolate that exits while idle leaves the list at once: its `exited` (and #remove) can come a turn
+    // of the loop later (a process's 'close'), and a task given it then would wait forever (its run message
+    // is dropped, and its exit was already reported).
+    isolate.onExit = () => this.#dropIdle(isolate);
     this.#idle.push(isolate);
+  }
+
+  /** The most recently idle isolate that has not exited or is being terminated, if any. */
+  #takeIdle(): Isolate | undefined {
+    for (let isolate = this.#idle.pop(); isolate !== undefined; isolate = this.#idle.pop()) {
+      if (!isolate.gone) return isolate;
+    }
+    return undefined;
+  }
+
+  #dropIdle(isolate: Isolate): void {
+    const index = this.#idle.indexOf(isolate);
+    if (index >= 0) this.#idle.splice(index, 1);
   }
 
   #remove(isolate: Isolate): void {
     this.#all.delete(isolate);
-    const index = this.#idle.indexOf(isolate);
-    if (index >= 0) this.#idle.splice(index, 1);
+    this.#dropIdle(isolate);
     // The replacement: started for the next task that waits, if any.
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) this.#spawn(waiter);

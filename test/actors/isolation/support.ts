@@ -5,7 +5,7 @@ import { ISOLATE_CHANNEL, type IsolateEvent } from '../../../src/index.js';
 export const BEHAVIOURS = new URL('./fixtures/behaviours.ts', import.meta.url);
 
 /** The args of the behaviours module. */
-export type BehaviourArgs = [what: string, param: number | null];
+export type BehaviourArgs = [what: string, param: number | string | null];
 
 /** Records what {@link ISOLATE_CHANNEL} publishes while it is open. */
 export class IsolateLog {
