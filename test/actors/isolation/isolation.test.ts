@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Actor, actor, IsolatedTaskError, type Isolation, MemoryBroker } from '../../../src/index.js';
 import { type Harness, harness, sleep, typesOf } from '../support.js';
@@ -60,6 +63,31 @@ describe.each<Isolation>(['thread', 'process'])('isolation %s', (isolation) => {
     expect(log.of('terminated', message.messageId)).toHaveLength(1);
     expect(idOf(next)).not.toBe(idOf(first));
     expect(log.of('started')).toHaveLength(2);
+  });
+
+  it("inside the isolate, the signal's reason is an Abort, with its name and message", async () => {
+    const behave = declare({ terminateGrace: 5000 });
+    h.worker({ concurrency: 1 });
+    // Warm: the module is loaded, so the handler listens before the abort message arrives.
+    await whoami(behave);
+    const report = join(mkdtempSync(join(tmpdir(), 'rx-abort-reason-')), 'reason.json');
+    const message = await behave.send('signal-reason', report);
+    await h.next('started', message.messageId);
+    await h.abortable.abort(message.messageId, { reason: 'seen inside' });
+    await h.next('aborted', message.messageId);
+    // Written by the handler when its signal aborts, in the isolate.
+    let written: unknown;
+    for (const started = Date.now(); written === undefined; await sleep(10)) {
+      if (Date.now() - started > 10_000) throw new Error('the handler never wrote its signal reason');
+      try {
+        written = JSON.parse(readFileSync(report, 'utf8'));
+      } catch {}
+    }
+    expect(written).toEqual({
+      name: 'Abort',
+      message: `Task ${JSON.stringify(message.messageId)} was aborted: seen inside`,
+    });
+    rmSync(dirname(report), { recursive: true });
   });
 
   it.runIf(isolation === 'thread')(
