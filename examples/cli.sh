@@ -1,6 +1,7 @@
 #!/usr/bin/env sh
 # rx-abort from a shell: check the server, abort, look, wait for an outcome, watch.
-# Uses REDIS_URL (else redis://127.0.0.1:6379); run it with the package's bin on PATH (npx rx-abort ...).
+# It needs a Redis: REDIS_URL (else redis://127.0.0.1:6379), and the rx-abort bin on PATH (examples/README.md
+# says how; test/cli/cli.test.ts runs it against a redis-server of its own).
 set -eu
 
 rx-abort doctor || echo "doctor found a problem: each failure above says how to fix it"
