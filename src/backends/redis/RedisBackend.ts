@@ -22,6 +22,7 @@ import {
   type RedisBackendOptions,
   type RedisBackendUrlOptions,
   type ResolvedRedisBackendOptions,
+  resolveBackendSettings,
   resolveRedisBackendOptions,
 } from './RedisBackendOptions.js';
 import { isWrongTypeError } from './replyErrors.js';
@@ -220,7 +221,8 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
    * @param url - a `redis://` or `rediss://` URL, or an absolute unix socket path (`/run/redis.sock?db=0`).
    * @param options - see {@link RedisBackendUrlOptions}.
    * @throws TypeError when `url` is not a string, has another scheme (`http://`), or ioredis is not installed;
-   *   for unknown option keys. RangeError when the URL's database is not a number.
+   *   for unknown option keys or an invalid option value. RangeError when the URL's database is not a number,
+   *   or an option is out of range. Every throw comes before the client is made: nothing is left open.
    */
   static fromUrl(url: string, options: RedisBackendUrlOptions = {}): RedisBackend {
     validateRedisUrl(url);
@@ -228,8 +230,19 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
       redisOptions: true,
       ...BACKEND_OPTION_KEYS,
     });
+    if (redisOptions !== undefined && (redisOptions === null || typeof redisOptions !== 'object')) {
+      throw new TypeError('options.redisOptions must be an object of ioredis options');
+    }
+    // Every option is checked before the client exists: a client made and abandoned would keep its socket.
+    resolveBackendSettings(rest);
     const client = new (loadIoredis())(url, { maxRetriesPerRequest: 2, ...redisOptions });
-    const backend = new RedisBackend({ ...rest, client, [OWNS_CLIENT]: true } as RedisBackendOptions);
+    let backend: RedisBackend;
+    try {
+      backend = new RedisBackend({ ...rest, client, [OWNS_CLIENT]: true } as RedisBackendOptions);
+    } catch (error) {
+      client.disconnect();
+      throw error;
+    }
     // The client is the backend's: its connection errors go to errors$ (not ioredis's "Unhandled error event").
     client.on('error', (error: unknown) => backend.#errors.next(error));
     return backend;

@@ -127,6 +127,18 @@ export function resolveRedisBackendOptions(options: RedisBackendOptions): Resolv
   if (client === null || typeof client !== 'object' || typeof client.duplicate !== 'function') {
     throw new TypeError('options.client must be an ioredis client (new Redis(...))');
   }
+  return { client, ...resolveBackendSettings(checked) };
+}
+
+/**
+ * Validates every option of {@link RedisBackend} but `client` (already checked for unknown keys) and fills
+ * in the defaults: {@link RedisBackend.fromUrl} runs it before it makes a client, so an invalid value
+ * throws with no connection left behind.
+ * @throws TypeError / RangeError naming the offending option.
+ */
+export function resolveBackendSettings(
+  checked: Partial<Omit<RedisBackendOptions, 'client'>>,
+): Omit<ResolvedRedisBackendOptions, 'client'> {
   const prefix = checked.prefix ?? DEFAULT_PREFIX;
   if (typeof prefix !== 'string' || /[\n\r\0*?[\]]/.test(prefix)) {
     throw new TypeError('options.prefix must be a string without newlines, NUL or glob characters (* ? [ ])');
@@ -142,7 +154,6 @@ export function resolveRedisBackendOptions(options: RedisBackendOptions): Resolv
     throw new RangeError('options.replicas must be an integer from 0 to 100');
   }
   return {
-    client,
     prefix,
     configureNotifications,
     requireNoEviction,
