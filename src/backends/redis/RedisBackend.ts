@@ -357,7 +357,11 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
       );
   }
 
-  /** Observes the outcomes of `id`: like {@link RedisBackend.watch}, on the same subscriber connection. */
+  /**
+   * Observes the outcomes of `id`: like {@link RedisBackend.watch}, on the same subscriber connection. A
+   * key of another type where the outcome belongs (`WRONGTYPE`) reads as no outcome: the watch goes on,
+   * and the error is reported on {@link RedisBackend.errors$} once per watch, not at every periodic re-read.
+   */
   watchOutcome(id: string): Observable<AbortOutcome> {
     return this.#outcomes.watch(id);
   }

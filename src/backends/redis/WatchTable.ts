@@ -39,7 +39,9 @@ export interface WatchTableOptions<T> {
   decodePublished(id: string, message: string): T | undefined;
   /**
    * What a key of another type (`WRONGTYPE`: someone ran `LPUSH`/`HSET` on it) reads as: for marks, an
-   * abort with no details (fail closed); `null` to report the error and ignore the key.
+   * abort with no details (fail closed); `null` for "nothing there" (outcomes): the key is then ignored,
+   * and the `WRONGTYPE` error is reported once per watch of that key (at its first read that finds it), not
+   * at every later read (the periodic re-read would repeat it every `notificationCheckInterval`).
    */
   wrongType(id: string): T | null;
   /** The subscriber, created on the first watch. */
@@ -177,6 +179,8 @@ export class WatchTable<T> implements ChannelListener {
   readonly #valueSeen = new Map<WatchRecord<T>, number>();
   /** Reads requested in this tick, sent together at its end. */
   #reads: PendingRead<T>[] = [];
+  /** Records whose key was found of another type and reported (weak: nothing kept once a record is gone). */
+  readonly #wrongTypeReported = new WeakSet<WatchRecord<T>>();
   #closed = false;
 
   constructor(options: WatchTableOptions<T>) {
@@ -344,8 +348,12 @@ export class WatchTable<T> implements ChannelListener {
         if (isWrongTypeError(error)) {
           // A key of another type under the prefix: what it counts as is the decoder's call (fail closed).
           const substitute = this.#options.wrongType(idOf(read.record.channel));
-          if (substitute === null) this.#options.report(error);
-          else read.record.deliver(substitute, read.target);
+          if (substitute !== null) read.record.deliver(substitute, read.target);
+          else if (!this.#wrongTypeReported.has(read.record)) {
+            // Nothing there, quietly: said once per watch of the key, not at every periodic re-read.
+            this.#wrongTypeReported.add(read.record);
+            this.#options.report(error);
+          }
           continue;
         }
         if (error !== null) {
