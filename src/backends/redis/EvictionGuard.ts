@@ -2,8 +2,8 @@ import type { Cluster, Redis } from 'ioredis';
 import type { CommandRunner } from './CommandRunner.js';
 import { EvictionPolicyError } from './errors/EvictionPolicyError.js';
 import { RedisUnavailableError } from './errors/RedisUnavailableError.js';
-import { nodeName } from './NotificationGuard.js';
-import { isCluster } from './slotGroups.js';
+import { isCluster } from './isCluster.js';
+import { nodeName } from './nodeName.js';
 import type { RedisClient } from './types.js';
 import { warnOnce } from './warnOnce.js';
 

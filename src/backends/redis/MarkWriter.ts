@@ -2,9 +2,9 @@ import type { Cluster, Redis } from 'ioredis';
 import type { AbortEvent } from '../../core/AbortEvent.js';
 import type { CommandRunner } from './CommandRunner.js';
 import { ReplicationTimeoutError } from './errors/ReplicationTimeoutError.js';
+import { groupBySlot } from './groupBySlot.js';
 import { encodeMark } from './markValue.js';
 import { execAbortCause, isPermissionError } from './replyErrors.js';
-import { groupBySlot } from './slotGroups.js';
 import type { RedisClient } from './types.js';
 
 /**

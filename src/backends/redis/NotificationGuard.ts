@@ -5,6 +5,7 @@ import { NotificationsDisabledError } from './errors/NotificationsDisabledError.
 import { RedisUnavailableError } from './errors/RedisUnavailableError.js';
 import type { KeyspaceSubscriber } from './KeyspaceSubscriber.js';
 import { keyspaceChannel, probeKey } from './keys.js';
+import { nodeName } from './nodeName.js';
 import { mergeNotifyFlags, missingNotifyFlags } from './notifyFlags.js';
 import { isPermissionError } from './replyErrors.js';
 import { warnOnce } from './warnOnce.js';
@@ -27,10 +28,6 @@ export interface NotificationGuardOptions {
 
 /** The node commands the guard sends: `CONFIG` to read and set, `SET` for the probe. */
 export type GuardedNode = Pick<Redis, 'config' | 'set'> & { readonly options?: Redis['options'] };
-
-/** `host:port` of a node, for messages. */
-export const nodeName = (node: { readonly options?: { host?: string; port?: number } }): string =>
-  `${node.options?.host ?? 'localhost'}:${node.options?.port ?? 6379}`;
 
 /**
  * Makes sure keyspace notifications for string commands (`K$`) are on, on one node: reads

@@ -6,10 +6,13 @@ import { BackendClosedError } from '../../core/errors/BackendClosedError.js';
 import { validateId, validateOptions } from '../../core/validate.js';
 import { type DirectWatchBackend, type WatchSink, watchInto } from '../../core/watchSink.js';
 import type { EventBackend } from '../EventBackend.js';
-import { ClusterKeyspaceSubscriber } from './ClusterKeyspaceSubscriber.js';
+import type { ClusterKeyspaceSubscriber } from './ClusterKeyspaceSubscriber.js';
 import { CommandRunner } from './CommandRunner.js';
+import { createSubscriber } from './createSubscriber.js';
 import { EvictionGuard } from './EvictionGuard.js';
-import { type ChannelListener, KeyspaceSubscriber, type SubscriberConnection } from './KeyspaceSubscriber.js';
+import { fanOut } from './fanOut.js';
+import { isCluster } from './isCluster.js';
+import type { ChannelListener, KeyspaceSubscriber } from './KeyspaceSubscriber.js';
 import { keyspaceChannel, markKey, outcomeKey, probeKey } from './keys.js';
 import { loadIoredis } from './loadIoredis.js';
 import { MarkWriter } from './MarkWriter.js';
@@ -26,7 +29,6 @@ import {
   resolveRedisBackendOptions,
 } from './RedisBackendOptions.js';
 import { isWrongTypeError } from './replyErrors.js';
-import { isCluster, nodeProbeTag } from './slotGroups.js';
 import type { RedisClient } from './types.js';
 import { WatchTable } from './WatchTable.js';
 
@@ -180,24 +182,7 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
       decodePublished: () => undefined,
       wrongType: () => null,
     });
-    const marks = this.#watches;
-    const outcomes = this.#outcomes;
-    // Each table finds only its own channels (the other's lookups miss), so both are told everything.
-    this.#listener = {
-      message: (channel, message) => {
-        marks.message(channel, message);
-        outcomes.message(channel, message);
-      },
-      value: (channel, message) => marks.value(channel, message),
-      subscribed: (channel) => {
-        marks.subscribed(channel);
-        outcomes.subscribed(channel);
-      },
-      failed: (error) => {
-        marks.failed(error);
-        outcomes.failed(error);
-      },
-    };
+    this.#listener = fanOut(this.#watches, this.#outcomes);
     this.#reread = new PeriodicReread({
       interval: resolved.notificationCheckInterval,
       watched: () => this.#watches.size + this.#outcomes.size,
@@ -397,53 +382,17 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
   }
 
   #subscriberFor(): KeyspaceSubscriber | ClusterKeyspaceSubscriber {
-    if (this.#subscriber !== undefined) return this.#subscriber;
-    const { notificationCheckInterval: checkInterval } = this.#options;
-    const report = (error: unknown): void => this.#errors.next(error);
-    if (this.#cluster !== undefined) {
-      const cluster = this.#cluster;
-      this.#subscriber = new ClusterKeyspaceSubscriber({
-        cluster,
-        listener: this.#listener,
-        prepare: async (subscriber, master) => {
-          await this.#eviction.check(master);
-          return this.#guard.ensure(subscriber, master, nodeProbeTag(cluster, master));
-        },
-        permissionChannel: this.#permissionChannel(),
-        report,
-        checkInterval,
-        topologyInterval: this.#options.clusterTopologyInterval,
-      });
-    } else {
-      const client = this.#client as RedisClient;
-      const retryStrategy = client.options.retryStrategy;
-      const commandTimeout = this.#options.commandTimeout;
-      const connection = client.duplicate({
-        autoResubscribe: false,
-        lazyConnect: true,
-        maxRetriesPerRequest: null,
-        // Reconnect at least every commandTimeout, so a refused password or ACL is found within that bound
-        // once the server answers again (the user's own strategy still decides whether to stop).
-        retryStrategy: (times: number) => {
-          const delay =
-            typeof retryStrategy === 'function'
-              ? retryStrategy(times)
-              : Math.min(50 * 2 ** (times - 1), 5000);
-          return typeof delay === 'number' ? Math.min(delay, commandTimeout) : delay;
-        },
-      }) as unknown as SubscriberConnection;
-      this.#subscriber = new KeyspaceSubscriber({
-        connection,
-        listener: this.#listener,
-        prepare: async (subscriber) => {
-          await this.#eviction.check(client);
-          return this.#guard.ensure(subscriber, client, '');
-        },
-        permissionChannel: this.#permissionChannel(),
-        checkInterval,
-        report,
-      });
-    }
+    this.#subscriber ??= createSubscriber({
+      client: this.#client,
+      listener: this.#listener,
+      notifications: this.#guard,
+      eviction: this.#eviction,
+      permissionChannel: this.#permissionChannel(),
+      commandTimeout: this.#options.commandTimeout,
+      checkInterval: this.#options.notificationCheckInterval,
+      topologyInterval: this.#options.clusterTopologyInterval,
+      report: (error) => this.#errors.next(error),
+    });
     return this.#subscriber;
   }
 }
