@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import { validateMilliseconds, validateOptions } from '../../../core/validate.js';
+import { isCluster } from '../isCluster.js';
 import { DEFAULT_PREFIX } from '../keys.js';
 import { loadIoredis } from '../loadIoredis.js';
-import { isCluster } from '../isCluster.js';
 import { type DiagnosedNode, diagnosedNode, infoFields } from './DiagnosedNode.js';
 import type { DiagnosisCheck, RedisDiagnosis } from './DiagnosisCheck.js';
 import { checkPermissions } from './permissions.js';
