@@ -250,7 +250,7 @@ describe('doctor on a well-configured server with a replica, and restricted user
           `^user "${limited.user}" \\(tried each command on a probe key\\) has what RedisBackend needs`,
         ),
       ),
-      fix: `ACL SETUSER ${limited.user} +publish +info +config|get +pttl`,
+      fix: `ACL SETUSER ${limited.user} +publish +mget +exists +info +config|get +pttl`,
     });
     expect(limitedChecks['notify-keyspace-events']).toMatchObject({
       status: 'warn',
@@ -274,7 +274,7 @@ describe('doctor on a well-configured server with a replica, and restricted user
       message: expect.stringMatching(
         /may not run: MULTI \(abort\(\[\.\.\.ids\]\)\): this user has no permissions to run the 'multi' command/,
       ),
-      fix: `ACL SETUSER ${noMulti.user} +multi +publish +info +config|get +pttl`,
+      fix: `ACL SETUSER ${noMulti.user} +multi +publish +mget +exists +info +config|get +pttl`,
     });
     // All it wrote are its probe keys, each expiring within 5 s.
     for (const key of await keysUnder(admin, 'rx-abort:')) {
@@ -284,7 +284,7 @@ describe('doctor on a well-configured server with a replica, and restricted user
   });
 
   it('warns (not fails) about a missing +publish, by ACL DRYRUN and by trying, naming +publish as the fix', async () => {
-    const recommended = ['+info', '+config|get', '+pttl'];
+    const recommended = ['+mget', '+exists', '+info', '+config|get', '+pttl'];
     const tried = await aclUser(undefined, recommended);
     const dryRun = await aclUser(undefined, [...recommended, '+acl|whoami', '+acl|dryrun']);
     const withPublish = await aclUser(undefined, [...recommended, '+publish']);

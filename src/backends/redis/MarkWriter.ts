@@ -9,7 +9,7 @@ import type { RedisClient } from './types.js';
 
 /**
  * The most ids an `abort()` call may carry and still publish its marks. A bulk abort is written without
- * publishing: its watchers read the marks in one batched MULTI of GETs per tick, which costs less CPU over
+ * publishing: its watchers read the marks in one batched read per tick (`KeyReader`), which costs less CPU over
  * all processes than a PUBLISH per id (+15 µs in the client against -6 µs in the worker per abort, in
  * batches of 500: bench/README.md, "One hop and lean watches").
  */

@@ -12,6 +12,7 @@ import { createSubscriber } from './createSubscriber.js';
 import { EvictionGuard } from './EvictionGuard.js';
 import { fanOut } from './fanOut.js';
 import { isCluster } from './isCluster.js';
+import { KeyReader } from './KeyReader.js';
 import type { ChannelListener, KeyspaceSubscriber } from './KeyspaceSubscriber.js';
 import { keyspaceChannel, markKey, outcomeKey, probeKey } from './keys.js';
 import { loadIoredis } from './loadIoredis.js';
@@ -158,6 +159,8 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
       client,
       cluster: this.#cluster !== undefined,
       commands: this.#commands,
+      // One reader for both tables: a server that refuses MGET refuses it once.
+      reader: new KeyReader(client as RedisClient),
       subscriber: () => {
         this.#reread.start();
         return this.#subscriberFor();

@@ -3,6 +3,7 @@ import { Observable, type Unsubscribable } from 'rxjs';
 import { BackendClosedError } from '../../core/errors/BackendClosedError.js';
 import type { WatchSink } from '../../core/watchSink.js';
 import type { CommandRunner } from './CommandRunner.js';
+import type { KeyRead, KeyReader } from './KeyReader.js';
 import type { ChannelListener } from './KeyspaceSubscriber.js';
 import { isPermissionError, isWrongTypeError } from './replyErrors.js';
 import type { RedisClient } from './types.js';
@@ -17,10 +18,12 @@ export interface ChannelSubscriber {
 export interface WatchTableOptions<T> {
   /** The user's client, for the reads. */
   readonly client: RedisClient | Cluster;
-  /** Whether `client` is a cluster (one GET per key instead of a MULTI). */
+  /** Whether `client` is a cluster (one GET per key instead of a batch). */
   readonly cluster: boolean;
   /** Bounded commands on `client`. */
   readonly commands: CommandRunner;
+  /** Reads a batch of keys in one round trip (not used on a cluster). */
+  readonly reader: Pick<KeyReader, 'read'>;
   /** The watched key of an id (as the client names it, without its `keyPrefix`). */
   keyOf(id: string): string;
   /** The keyspace channel of an id's key (the full key name, with the client's `keyPrefix`). */
@@ -50,9 +53,6 @@ export interface WatchTableOptions<T> {
   report(error: unknown): void;
 }
 
-/** A GET's outcome: its error, or null and the value. */
-type ReadReply = [error: unknown, value: string | null];
-
 /** A read of a watched key, waiting for the end of the tick. */
 interface PendingRead<T> {
   readonly record: WatchRecord<T>;
@@ -65,7 +65,7 @@ interface PendingRead<T> {
   sentAt: number;
 }
 
-/** The most keys read in one MULTI. */
+/** The most keys read in one round trip. */
 const MAX_READ_BATCH = 1000;
 
 /**
@@ -157,8 +157,8 @@ class WatchLink<T> implements Unsubscribable {
  * cancels nothing (the key is read), and one without its `set` never arrives here (see
  * {@link ChannelListener.value}), so a stray publish can neither trigger nor suppress an abort.
  *
- * Reads requested in the same tick are sent together (one MULTI of GETs per {@link MAX_READ_BATCH} keys;
- * one GET per key on a cluster, whose keys rarely share a slot), so a burst of keyspace events or of
+ * Reads requested in the same tick are sent together (one {@link KeyReader} batch, MGET and EXISTS in a
+ * MULTI, per {@link MAX_READ_BATCH} keys; one GET per key on a cluster, whose keys rarely share a slot), so a burst of keyspace events or of
  * confirmed subscriptions costs one socket write instead of one per id (bench/README.md, throughput).
  */
 export class WatchTable<T> implements ChannelListener {
@@ -327,21 +327,21 @@ export class WatchTable<T> implements ChannelListener {
   #readBatch(reads: readonly PendingRead<T>[]): void {
     const { client, commands, keyOf, idOf } = this.#options;
     const keys = reads.map(({ record }) => keyOf(idOf(record.channel)));
-    const replies: Promise<ReadReply[]> =
+    const replies: Promise<KeyRead[]> =
       this.#options.cluster || keys.length === 1
         ? Promise.all(
             keys.map((key) =>
               commands
                 .run('GET', () => client.get(key))
                 .then(
-                  (value): ReadReply => [null, value],
-                  (error: unknown): ReadReply => [error, null],
+                  (value): KeyRead => [null, value],
+                  (error: unknown): KeyRead => [error, null],
                 ),
             ),
           )
         : commands
-            .run('MULTI/GET', () => this.#getAll(keys))
-            .catch((error: unknown) => keys.map((): ReadReply => [error, null]));
+            .run('MULTI/MGET', () => this.#options.reader.read(keys))
+            .catch((error: unknown) => keys.map((): KeyRead => [error, null]));
     void replies.then((results) => {
       for (const [index, read] of reads.entries()) {
         const [error, value] = results[index] ?? [null, null];
@@ -396,23 +396,5 @@ export class WatchTable<T> implements ChannelListener {
       },
       Math.min(100 * 2 ** attempt, 5000),
     ).unref();
-  }
-
-  /**
-   * GETs many keys in one MULTI: one write and one reply, with only the commands of the minimal ACL
-   * (MGET would need one more). Each key keeps its own error; a refused GET (NOPERM) aborts the MULTI,
-   * and its error, not EXECABORT, is what is reported.
-   */
-  async #getAll(keys: readonly string[]): Promise<ReadReply[]> {
-    const multi = this.#options.client.multi();
-    for (const key of keys) multi.get(key);
-    let results: Array<[Error | null, unknown]> | null;
-    try {
-      results = await multi.exec();
-    } catch (error) {
-      throw (error as { previousErrors?: unknown[] }).previousErrors?.[0] ?? error;
-    }
-    if (results === null) throw new Error('The MULTI transaction was discarded');
-    return results.map(([error, value]): ReadReply => [error, (value ?? null) as string | null]);
   }
 }

@@ -137,10 +137,11 @@ describe('RedisBackend with an ACL user limited to its prefix (minimal command s
     // Its keys: the marks, and at most the probe key (which expires by itself).
     const keys = (await keysUnder(admin, prefix)).filter((key) => !isProbeKey(key)).sort();
     expect(keys).toEqual(['job-1', 'job-2', 'job-3', 'job-4'].map((id) => prefix + id));
-    // The only denials: CONFIG GET (the backend then probes), INFO (ioredis's ready check) and the PUBLISH
-    // of the first abort (the minimal set has no +publish: marks are then written alone, two hops).
+    // The only denials: CONFIG GET (the backend then probes), INFO (ioredis's ready check), the PUBLISH
+    // of the first abort (the minimal set has no +publish: marks are then written alone, two hops) and the
+    // MGET and EXISTS of the first batched re-read (no +mget +exists: reads go key by key with GETs).
     expect(new Set(await aclDenials(user))).toEqual(
-      new Set(['command:config|get', 'command:info', 'command:publish']),
+      new Set(['command:config|get', 'command:info', 'command:publish', 'command:mget', 'command:exists']),
     );
     expect(errors).toEqual([]);
     for (const [message] of warn.mock.calls) expect(String(message)).toMatch(READY_CHECK_WARNING);
@@ -207,9 +208,10 @@ describe('RedisBackend with an ACL user limited to its prefix (minimal command s
     expect(backend.watchedIds).toBe(0);
     const keys = (await keysUnder(admin, prefix)).filter((key) => !isProbeKey(key)).sort();
     expect(keys).toEqual([`${prefix}\noutcome:job-1`, `${prefix}job-1`, `${prefix}job-2`].sort());
-    // The PUBLISH of the abort is refused (no +publish in the minimal set): two hops, as above.
+    // The PUBLISH of the abort and the batched re-read are refused (no +publish +mget +exists in the
+    // minimal set): two hops and GETs, as above.
     expect(new Set(await aclDenials(user))).toEqual(
-      new Set(['command:config|get', 'command:info', 'command:publish']),
+      new Set(['command:config|get', 'command:info', 'command:publish', 'command:mget', 'command:exists']),
     );
     expect(errors).toEqual([]);
   });

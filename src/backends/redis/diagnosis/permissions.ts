@@ -30,7 +30,7 @@ export interface PermissionContext {
 /**
  * The commands of README's "A least-privilege Redis user" (test/integration/hardening/ACL.md), on a key
  * and a channel under the prefix, then the recommended ones: `PUBLISH` on that channel (one hop, see
- * `MarkWriter`), `INFO`, `CONFIG GET` and `PTTL`. Tried for real, the `PUBLISH` sends a message that is
+ * `MarkWriter`), `MGET` and `EXISTS` (bulk re-reads, see `KeyReader`), `INFO`, `CONFIG GET` and `PTTL`. Tried for real, the `PUBLISH` sends a message that is
  * not a mark on the probe key's channel, which nobody watches.
  */
 export function permissionNeeds(keyPrefix: string, db: number): PermissionNeed[] {
@@ -77,6 +77,20 @@ export function permissionNeeds(keyPrefix: string, db: number): PermissionNeed[]
       rule: '+publish',
       required: false,
       why: 'one-hop aborts: without it abort() falls back to SET, event, GET and leaves a NOPERM in ACL LOG',
+      group: 'plain',
+    },
+    {
+      command: ['MGET', key, key],
+      rule: '+mget',
+      required: false,
+      why: 're-reads of watched keys in bulk: without it they go key by key and leave a NOPERM in ACL LOG',
+      group: 'plain',
+    },
+    {
+      command: ['EXISTS', key, key],
+      rule: '+exists',
+      required: false,
+      why: 're-reads of watched keys in bulk (with MGET)',
       group: 'plain',
     },
     { command: ['INFO'], rule: '+info', required: false, why: "ioredis's ready check", group: 'plain' },
