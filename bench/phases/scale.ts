@@ -13,6 +13,16 @@ export interface ScaleMeasure {
    * and the re-read returned, seen from the worker; baseline: a BLPOP pass over every key sent), ms.
    */
   subscribeMs: number;
+  /**
+   * The harness's own share of {@link subscribeMs}: starting the same number of tasks without a watch
+   * (`NEVER.pipe(finalize(...))` and the harness's record, no cut, no backend), ms.
+   */
+  harnessMs: number;
+  /**
+   * What the system adds: {@link subscribeMs} - {@link harnessMs}, i.e. the cuts, their watches, the
+   * SUBSCRIBEs confirmed and the re-reads returned, ms. The subscribe target is judged on this.
+   */
+  librarySubscribeMs: number;
   /** `pubsub_channels` on the server once subscribed (this library: should equal `watched`). */
   serverChannels: number;
   /**
@@ -84,7 +94,8 @@ export async function runScale(
     await spawn('task');
     await worker.call('finishAll', undefined);
     const heapBeforeTasks = await worker.call('heap', undefined);
-    const errorsBefore = (await spawn('task')).errorsSeen;
+    const tasksAlone = await spawn('task');
+    const errorsBefore = tasksAlone.errorsSeen;
     const heapTasks = await worker.call('heap', undefined);
     await worker.call('finishAll', undefined);
     const heapBeforeFull = await worker.call('heap', undefined);
@@ -118,6 +129,8 @@ export async function runScale(
       system,
       watched,
       subscribeMs: round3(watchMs),
+      harnessMs: round3(tasksAlone.watchMs),
+      librarySubscribeMs: round3(Math.max(0, watchMs - tasksAlone.watchMs)),
       serverChannels: afterSubscribe.pubsubChannels,
       subscribeErrors: errorsSeen - errorsBefore,
       subscribeSettled: settled,

@@ -53,8 +53,11 @@ export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetChec
       checks.push({
         name: `subscribe ${watched} (confirmed, re-read)`,
         target: '<= 1 s',
-        value: `${(row.subscribeMs / 1000).toFixed(2)} s${confirmed ? '' : `, not settled (${row.serverChannels} channels)`}${errors}`,
-        met: row.subscribeMs <= 1000 && confirmed,
+        value:
+          `${(row.librarySubscribeMs / 1000).toFixed(2)} s (${(row.subscribeMs / 1000).toFixed(2)} s with the ` +
+          `harness's ${(row.harnessMs / 1000).toFixed(2)} s)` +
+          `${confirmed ? '' : `, not settled (${row.serverChannels} channels)`}${errors}`,
+        met: row.librarySubscribeMs <= 1000 && confirmed,
       });
     }
     checks.push({
