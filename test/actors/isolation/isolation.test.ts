@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -73,6 +73,9 @@ describe.each<Isolation>(['thread', 'process'])('isolation %s', (isolation) => {
     const report = join(mkdtempSync(join(tmpdir(), 'rx-abort-reason-')), 'reason.json');
     const message = await behave.send('signal-reason', report);
     await h.next('started', message.messageId);
+    for (const started = Date.now(); !existsSync(`${report}.listening`); await sleep(5)) {
+      if (Date.now() - started > 10_000) throw new Error('the handler never started listening');
+    }
     await h.abortable.abort(message.messageId, { reason: 'seen inside' });
     await h.next('aborted', message.messageId);
     // Written by the handler when its signal aborts, in the isolate.
