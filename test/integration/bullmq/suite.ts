@@ -37,6 +37,14 @@ async function waitFor<T>(
   }
 }
 
+/** A plain processor that runs until BullMQ's `cancelJob` aborts its signal, then fails unrecoverably. */
+const cancellable = (_job: Job, _token?: string, signal?: AbortSignal): Promise<never> =>
+  new Promise((_resolve, reject) =>
+    signal?.addEventListener('abort', () =>
+      reject(new bullmq.UnrecoverableError(`cancelled: ${signal.reason}`)),
+    ),
+  );
+
 interface ChildEvent {
   readonly type: string;
   readonly jobId?: string;
@@ -460,16 +468,7 @@ export function bullmqSuite(
 
     it('attachAborts cancels a plain processor, releases its watches, and detaches', async () => {
       const q = queue();
-      const w = worker(
-        q.name,
-        (_job, _token, signal) =>
-          new Promise((_resolve, reject) =>
-            signal?.addEventListener('abort', () =>
-              reject(new bullmq.UnrecoverableError(`cancelled: ${signal.reason}`)),
-            ),
-          ),
-        { connection, concurrency: 2 },
-      );
+      const w = worker(q.name, cancellable, { connection, concurrency: 2 });
       const detach = attachAborts(w, { abortable });
       const first = await q.add('a', {});
       await watched(q, first.id!, 1);
@@ -490,16 +489,7 @@ export function bullmqSuite(
 
     it("attachAborts confirms what it stops: abortAndWait resolves 'stopped'", async () => {
       const q = queue();
-      const w = worker(
-        q.name,
-        (_job, _token, signal) =>
-          new Promise((_resolve, reject) =>
-            signal?.addEventListener('abort', () =>
-              reject(new bullmq.UnrecoverableError(`cancelled: ${signal.reason}`)),
-            ),
-          ),
-        { connection },
-      );
+      const w = worker(q.name, cancellable, { connection });
       attachAborts(w, { abortable });
       const job = await q.add('a', {});
       await watched(q, job.id!, 1);
@@ -520,11 +510,7 @@ export function bullmqSuite(
             await job.moveToDelayed(Date.now() + 60_000, token);
             throw new bullmq.DelayedError();
           }
-          return new Promise((_resolve, reject) =>
-            signal?.addEventListener('abort', () =>
-              reject(new bullmq.UnrecoverableError(`cancelled: ${signal.reason}`)),
-            ),
-          );
+          return cancellable(job, token, signal);
         },
         { connection },
       );
