@@ -38,6 +38,12 @@ const OPTION_KEYS = ['abortable', 'mode', 'abortTtl', 'abortTimeout', 'reason'] 
 const REMOVABLE = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children', 'wait', 'paused']);
 
 /**
+ * How long the state read before the mark may take, in milliseconds, before the mark is written without
+ * it: the mark must not wait on a queue connection that does not answer.
+ */
+export const STATE_READ_BOUND = 1000;
+
+/**
  * Aborts a BullMQ job by id, from any process, whatever its state. It reads the job's state, writes the
  * job's abort mark (`abortable.abort(jobAbortId(queue, jobId), options)`), and if the job had not started,
  * reads its state again and removes it only if it still has not started. From the mark on, a worker that
@@ -96,18 +102,28 @@ export function abortJob(
   return (async (): Promise<AbortJobResult> => {
     // The state is read before the mark is written, and awaited: the queue's connection and the
     // Abortable's are two sockets, so a read sent "with" the mark can reach Redis after a one-hop abort has
-    // already stopped the job, and a job stopped by this very abort would count as finished. A failed read
-    // still lets the mark be written (the mark is what stops the job), then rejects.
-    const stateBefore = await queue.getJobState(jobId).then(
-      (state) => ({ state }),
-      (error: unknown) => ({ error }),
-    );
+    // already stopped the job, and a job stopped by this very abort would count as finished. The mark is
+    // what stops the job, so it never waits on the queue for long: a failed read still lets it be written
+    // (then rejects), and a read with no answer within STATE_READ_BOUND (a queue connection that is down,
+    // with BullMQ's maxRetriesPerRequest: null) is given up on, the mark written, and the job's fate
+    // decided on reads made after it.
+    let bound: ReturnType<typeof setTimeout> | undefined;
+    const stateBefore = await Promise.race([
+      queue.getJobState(jobId).then(
+        (state) => ({ state }),
+        (error: unknown) => ({ error }),
+      ),
+      new Promise<{ state: 'unanswered' }>((resolve) => {
+        bound = setTimeout(() => resolve({ state: 'unanswered' }), STATE_READ_BOUND);
+      }),
+    ]);
+    clearTimeout(bound);
     await abortable.abort(id, abortOptions);
     if ('error' in stateBefore) throw stateBefore.error;
     const before = stateBefore.state;
     if (before === 'unknown') return 'not-found';
     if (before === 'completed' || before === 'failed') return 'finished';
-    if (!REMOVABLE.has(before)) return whenActive;
+    if (before !== 'unanswered' && !REMOVABLE.has(before)) return whenActive;
     // It had not started when the state was read, but a worker may have taken it since, checked it before
     // the mark, and even finished it: decide on a read made after the mark. From the mark on, a worker that
     // takes the job skips it, so removing a job found removable now never deletes a job whose processor ran

@@ -9,6 +9,7 @@ import * as bullmq from 'bullmq';
 import { Redis } from 'ioredis';
 import { finalize, interval, map } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { STATE_READ_BOUND } from '../../../src/bullmq/abortJob.js';
 import {
   abortableProcessor,
   abortJob,
@@ -266,6 +267,25 @@ export function bullmqSuite(
       };
       expect(await abortJob(slowReads, job.id!, { abortable })).toBe('signalled');
       await remote.next('failed', job.id, q.name);
+    });
+
+    it('writes the mark within STATE_READ_BOUND when the queue does not answer its first state read', async () => {
+      // A queue connection that is down (BullMQ's maxRetriesPerRequest: null waits forever): the mark must
+      // not wait for it. The first read never answers; later ones do.
+      const q = queue();
+      const job = await q.add('w', {});
+      let reads = 0;
+      const stuckFirstRead = {
+        qualifiedName: q.qualifiedName,
+        getJobState: (jobId: string) =>
+          reads++ === 0 ? new Promise<string>(() => {}) : q.getJobState(jobId),
+        remove: (jobId: string) => q.remove(jobId),
+      };
+      const started = Date.now();
+      expect(await abortJob(stuckFirstRead, job.id!, { abortable })).toBe('removed');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(STATE_READ_BOUND);
+      expect(await abortable.aborted(jobAbortId(q, job.id!))).toMatchObject({ mode: 'abort' });
+      expect(await q.getJob(job.id!)).toBeUndefined();
     });
 
     it("does not remove a job that a worker took and completed between abortJob's first state read and its mark: 'finished'", async () => {
