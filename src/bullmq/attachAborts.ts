@@ -2,6 +2,7 @@ import type { Job, Worker } from 'bullmq';
 import { ChildCommand } from 'bullmq';
 import { filter, type Subscription, take } from 'rxjs';
 import type { Abortable } from '../core/Abortable.js';
+import type { AbortEvent } from '../core/AbortEvent.js';
 import { jobAbortId } from './jobAbortId.js';
 import { markStopsJob } from './markApplies.js';
 import { reportOutcome } from './reportOutcome.js';
@@ -112,6 +113,20 @@ export function attachAborts(worker: AbortsWorker, options?: AttachAbortsOptions
     watches.delete(jobId);
     watch.subscription.unsubscribe();
   };
+  // Jobs cancelled because of an abort, until their run settles: then their outcome is reported.
+  const cancelled = new Map<
+    Job,
+    { readonly id: string; readonly event: AbortEvent; readonly failedReason: string | undefined }
+  >();
+  const settled = (job: Job): void => {
+    const abort = cancelled.get(job);
+    if (abort === undefined) return;
+    cancelled.delete(job);
+    // BullMQ sets job.failedReason when this run fails (a retried job carries its last attempt's until
+    // then). A processor that ignored its signal, or was past its last step, may have completed the job.
+    const type = job.failedReason !== abort.failedReason ? 'stopped' : 'finished';
+    reportOutcome(abortable, { type, id: abort.id, event: abort.event });
+  };
   const watch = (job: Job): void => {
     const jobId = job.id;
     if (jobId === undefined) return;
@@ -135,8 +150,9 @@ export function attachAborts(worker: AbortsWorker, options?: AttachAbortsOptions
           release(jobId, job);
           const reason = event.reason === undefined ? 'aborted' : `aborted: ${event.reason}`;
           // false: BullMQ no longer holds the job (it has just ended), or its processor takes no signal.
+          // Cancelled only signals the processor: what became of the job is reported when it has settled.
           if (worker.cancelJob(jobId, reason)) {
-            reportOutcome(abortable, { type: 'stopped', id: abortId, event });
+            cancelled.set(job, { id: abortId, event, failedReason: job.failedReason });
           }
         },
         // The job can no longer be watched: cancel it rather than let it run unwatched, and say why.
@@ -158,7 +174,10 @@ export function attachAborts(worker: AbortsWorker, options?: AttachAbortsOptions
     if (!attached) return run;
     // BullMQ has started tracking the job (its AbortController exists) when processJob returns its promise.
     watch(job);
-    const done = (): void => release(String(job.id), job);
+    const done = (): void => {
+      release(String(job.id), job);
+      settled(job);
+    };
     Promise.resolve(run).then(done, done);
     return run;
   };

@@ -7,7 +7,7 @@ export interface JobAbortOutcome {
   /**
    * `'skipped'`: a live mark was found before the processor ran; `'stopped'`: the running processor was
    * stopped (hard abort, or the deadline of a graceful one); `'finished'`: it finished by itself within the
-   * deadline of a graceful abort.
+   * deadline of a graceful abort (or, through {@link attachAborts}, completed although it was cancelled).
    */
   readonly type: 'skipped' | 'stopped' | 'finished';
   /** The abort id ({@link jobAbortId}). */
@@ -23,7 +23,8 @@ export interface JobAbortOutcome {
  *
  * Called at three points of {@link abortableProcessor}: `'skipped'` at the pre-start check, `'stopped'` on
  * a hard abort (or at a graceful abort's deadline), `'finished'` when the job finished within a graceful
- * abort's deadline. It never throws: reporting must not change what happens to the job. A report that
+ * abort's deadline; and by {@link attachAborts} once a job it cancelled has settled (`'stopped'` when it
+ * failed, `'finished'` when its processor completed it anyway). It never throws: reporting must not change what happens to the job. A report that
  * fails is a process warning (code `RX_ABORT_OUTCOME_NOT_REPORTED`, with the cause), never silent.
  */
 export function reportOutcome(abortable: Abortable, outcome: JobAbortOutcome): void {

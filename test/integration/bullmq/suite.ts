@@ -518,6 +518,28 @@ export function bullmqSuite(
       expect((await failure(q, job.id!)).failedReason).toBe('cancelled: aborted: confirm');
     });
 
+    it("attachAborts confirms a cancelled job that completed anyway as 'finished', not 'stopped'", async () => {
+      const q = queue();
+      let started = false;
+      // Takes a signal (three parameters: BullMQ's cancelJob reaches it) but ignores it, and completes.
+      const w = worker(
+        q.name,
+        async (_job, _token, _signal) => {
+          started = true;
+          await sleep(300);
+          return 'done anyway';
+        },
+        { connection },
+      );
+      attachAborts(w, { abortable });
+      const job = await q.add('a', {});
+      await waitFor('the processor to start', () => started || undefined);
+      await watched(q, job.id!, 1);
+      const outcome = await abortable.abortAndWait(jobAbortId(q, job.id!));
+      expect(outcome).toMatchObject({ outcome: 'finished' });
+      expect(await (await q.getJob(job.id!))?.getState()).toBe('completed');
+    });
+
     it('attachAborts releases the watch of a job that leaves active without completing or failing (DelayedError), and watches it again when it is back', async () => {
       const q = queue();
       let runs = 0;
