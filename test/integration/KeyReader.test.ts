@@ -64,6 +64,56 @@ describe('KeyReader on a real Redis', () => {
     expect(delta(before, after, 'get')).toBe(3);
   });
 
+  it('remembers a key of another type: later batches read it with a GET of its own, not every nil key', async () => {
+    await admin.lpush('kr:r-list', 'x');
+    await admin.set('kr:r-s', 'v');
+    const keys = ['kr:r-s', 'kr:r-list', 'kr:r-none1', 'kr:r-none2', 'kr:r-none3'];
+    const reader = new KeyReader(server.client());
+    await reader.read(keys); // finds the list: reads the 4 nil keys with GETs, once
+    const before = await calls();
+    const reads = await reader.read(keys);
+    const after = await calls();
+    expect(String(reads[1]?.[0])).toMatch(/^ReplyError: WRONGTYPE/);
+    expect(reads[0]).toEqual([null, 'v']);
+    expect(reads.slice(2)).toEqual([
+      [null, null],
+      [null, null],
+      [null, null],
+    ]);
+    expect(delta(before, after, 'get')).toBe(1);
+    // A string again: it is read by the MGET and forgotten.
+    await admin.del('kr:r-list');
+    await admin.set('kr:r-list', 'back');
+    expect((await reader.read(keys))[1]).toEqual([null, 'back']);
+    const later = await calls();
+    await reader.read(keys);
+    expect(delta(later, await calls(), 'get')).toBe(0);
+  });
+
+  it('keeps the values it read when reading the nil keys again fails: only those carry the error', async () => {
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'kr-noget2',
+      'on',
+      '>pw',
+      'resetkeys',
+      '~kr:*',
+      '-@all',
+      '+mget',
+      '+exists',
+      '+multi',
+      '+exec',
+    );
+    await admin.set('kr:f-s', 'kept');
+    await admin.hset('kr:f-hash', 'f', 'x');
+    const reader = new KeyReader(server.client({ username: 'kr-noget2', password: 'pw' }));
+    const reads = await reader.read(['kr:f-s', 'kr:f-hash', 'kr:f-none']);
+    expect(reads[0]).toEqual([null, 'kept']);
+    expect(String(reads[1]?.[0])).toMatch(/NOPERM/);
+    expect(String(reads[2]?.[0])).toMatch(/NOPERM/);
+  });
+
   it('falls back to GETs for good when the ACL refuses MGET or EXISTS, with one entry in ACL LOG', async () => {
     await admin.call(
       'ACL',

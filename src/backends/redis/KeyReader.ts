@@ -1,5 +1,8 @@
-import { isPermissionError } from './replyErrors.js';
+import { execAbortCause, isPermissionError, isWrongTypeError } from './replyErrors.js';
 import type { RedisClient } from './types.js';
+
+/** The most keys of another type remembered at once. */
+const MAX_REMEMBERED = 1000;
 
 /** One key's read: its error (a `WRONGTYPE` reply, say), or `null` and the value (`null`: no key). */
 export type KeyRead = [error: unknown, value: string | null];
@@ -20,14 +23,24 @@ export type KeyRead = [error: unknown, value: string | null];
  * `GET`, a reply and an ioredis `Command` per key: reading 100,000 keys took 40 ms against 420-630 ms for
  * `MULTI`s of `GET`s on this library's benchmark machine (ioredis, loopback).
  *
+ * A key found holding another type is remembered and read with a `GET` of its own beside the batch's
+ * `MGET` from then on (until it no longer says `WRONGTYPE`), so it does not send every re-read of its batch
+ * down the slow path.
+ *
  * `MGET` and `EXISTS` need `+mget +exists` under a restricted ACL. Without them the first batch is refused
- * (`NOPERM`; nothing of that `MULTI` ran, one entry in `ACL LOG`): the reader then reads key by key with
- * `GET`s in a `MULTI`, as the minimal ACL allows, from then on.
+ * (`NOPERM`; nothing of that `MULTI` ran; `ACL LOG` gets an entry for each refused command, and one more set
+ * for each batch already sent in that tick): the reader then reads key by key with `GET`s in a `MULTI`, as
+ * the minimal ACL allows, from then on.
  * Internal: `RedisBackend` holds one, shared by its two watch tables.
  */
 export class KeyReader {
   readonly #client: RedisClient;
   #bulk = true;
+  /**
+   * Keys last found holding another type: read with a GET of their own beside the batch's MGET. A key
+   * leaves the set when its GET no longer says WRONGTYPE (deleted, or a string again).
+   */
+  readonly #otherType = new Set<string>();
 
   /** @param client - the user's client (a single Redis; ioredis `Redis`). */
   constructor(client: RedisClient) {
@@ -60,21 +73,49 @@ export class KeyReader {
   }
 
   async #readBulk(keys: readonly string[]): Promise<KeyRead[]> {
-    const [[readError, values] = [null, []], [countError, count] = [null, 0]] = await exec(
-      this.#client
-        .multi()
-        .mget(...keys)
-        .exists(...keys),
-    );
+    // Keys found holding another type before are read with their own GET in the same MULTI, so one such
+    // key does not send its whole batch through the slow path at every re-read.
+    const known = keys.flatMap((key, index) => (this.#otherType.has(key) ? [index] : []));
+    const multi = this.#client
+      .multi()
+      .mget(...keys)
+      .exists(...keys);
+    for (const index of known) multi.get(keys[index] as string);
+    const [[readError, values] = [null, []], [countError, count] = [null, 0], ...knownReads] =
+      await exec(multi);
     if (readError !== null) throw readError;
     if (countError !== null) throw countError;
     const reads = (values as (string | null)[]).map((value): KeyRead => [null, value ?? null]);
-    const found = reads.reduce((sum, [, value]) => (value === null ? sum : sum + 1), 0);
+    for (const [n, index] of known.entries()) {
+      const [error, value] = knownReads[n] ?? [null, null];
+      reads[index] = [error, (value ?? null) as string | null];
+      if (!isWrongTypeError(error)) this.#otherType.delete(keys[index] as string);
+    }
+    // Every key that exists reads as a value or a WRONGTYPE error: then every other nil is a missing key.
+    const found = reads.reduce(
+      (sum, [error, value]) => (error !== null || value !== null ? sum + 1 : sum),
+      0,
+    );
     if (found === Number(count)) return reads;
-    // Some keys exist that MGET read as nil: they hold another type. Read those one by one.
-    const unread = reads.flatMap(([, value], index) => (value === null ? [index] : []));
-    const again = await this.#readEach(unread.map((index) => keys[index] as string));
-    for (const [n, index] of unread.entries()) reads[index] = again[n] ?? [null, null];
+    // Some keys exist that MGET read as nil: they hold another type. Read the nil ones one by one; if that
+    // fails, only they carry the error (the values read already stand).
+    const unread = reads.flatMap(([error, value], index) =>
+      error === null && value === null ? [index] : [],
+    );
+    let again: KeyRead[];
+    try {
+      again = await this.#readEach(unread.map((index) => keys[index] as string));
+    } catch (error) {
+      again = unread.map((): KeyRead => [error, null]);
+    }
+    for (const [n, index] of unread.entries()) {
+      const read = again[n] ?? [null, null];
+      reads[index] = read;
+      if (!isWrongTypeError(read[0])) continue;
+      // Bounded: a flood of such keys (anyone may write under the prefix) costs speed, never memory.
+      if (this.#otherType.size >= MAX_REMEMBERED) this.#otherType.clear();
+      this.#otherType.add(keys[index] as string);
+    }
     return reads;
   }
 
@@ -92,7 +133,7 @@ async function exec(multi: ReturnType<RedisClient['multi']>): Promise<Array<[Err
   try {
     results = await multi.exec();
   } catch (error) {
-    throw (error as { previousErrors?: unknown[] }).previousErrors?.[0] ?? error;
+    throw execAbortCause(error);
   }
   if (results === null) throw new Error('The MULTI transaction was discarded');
   return results;

@@ -159,7 +159,7 @@ export class RedisBackend implements EventBackend, DirectWatchBackend {
       client,
       cluster: this.#cluster !== undefined,
       commands: this.#commands,
-      // One reader for both tables: a server that refuses MGET refuses it once.
+      // One reader for both tables: once the server refused MGET or EXISTS, neither table sends them again.
       reader: new KeyReader(client as RedisClient),
       subscriber: () => {
         this.#reread.start();
