@@ -5,7 +5,7 @@ import { type ChannelListener, KeyspaceSubscriber, type SubscriberConnection } f
 /** The slice of an ioredis `Cluster` the cluster subscriber follows. */
 export type ClusterTopology = Pick<
   Cluster,
-  'nodes' | 'on' | 'once' | 'off' | 'refreshSlotsCache' | 'status' | 'slots'
+  'nodes' | 'on' | 'once' | 'off' | 'refreshSlotsCache' | 'status' | 'slots' | 'connect'
 >;
 
 /** Options of {@link ClusterKeyspaceSubscriber}. */
@@ -104,19 +104,25 @@ export class ClusterKeyspaceSubscriber {
       onEnd = reject;
       this.#endWaiters.add(reject);
     });
+    // The 'ready' listener on the user's cluster is removed however this ends (ready, or the end won).
+    let onReady: (() => void) | undefined;
+    const allOnline = async (): Promise<void> => {
+      const { cluster } = this.#options;
+      if (cluster.status !== 'ready') {
+        await new Promise<void>((resolve) => {
+          onReady = resolve;
+          cluster.once('ready', onReady);
+        });
+        this.#sync();
+      }
+      await Promise.all([...this.#masters.values()].map((subscriber) => subscriber.online()));
+    };
     try {
-      await Promise.race([this.#allOnline(), ended]);
+      await Promise.race([allOnline(), ended]);
     } finally {
       if (onEnd !== undefined) this.#endWaiters.delete(onEnd);
+      if (onReady !== undefined) this.#options.cluster.off('ready', onReady);
     }
-  }
-
-  async #allOnline(): Promise<void> {
-    if (this.#options.cluster.status !== 'ready') {
-      await new Promise<void>((resolve) => this.#options.cluster.once('ready', () => resolve()));
-      this.#sync();
-    }
-    await Promise.all([...this.#masters.values()].map((subscriber) => subscriber.online()));
   }
 
   close(): void {
@@ -140,6 +146,9 @@ export class ClusterKeyspaceSubscriber {
     this.#options.cluster.on('end', this.#onEnd);
     if (this.#options.cluster.status === 'end') this.#onEnd();
     else this.#sync();
+    // A cluster client made with lazyConnect connects only when asked: watching asks (its failure, if it
+    // gives up, comes as 'end').
+    if (this.#options.cluster.status === 'wait') this.#options.cluster.connect().catch(() => {});
   }
 
   /** The cluster client gave up reconnecting (or was quit): nothing can be watched any more. */

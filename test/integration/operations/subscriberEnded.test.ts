@@ -3,11 +3,12 @@
 // the connection ended), ready() must reject the same way, and a watch started afterwards errors too, instead
 // of all of them waiting forever. Same on Cluster when `clusterRetryStrategy` gives up.
 import { randomUUID } from 'node:crypto';
+import { Cluster } from 'ioredis';
 import { firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Abortable, RedisBackend, RedisUnavailableError } from '../../../src/index.js';
 import { startRedisCluster } from '../../support/redisCluster.js';
-import { startRedisServer } from '../../support/redisServer.js';
+import { freePort, startRedisServer } from '../../support/redisServer.js';
 import { channelsUnder, until, withTimeout } from '../hardening/support.js';
 
 /** The error a watch or ready() must end with: unavailable, the cause saying the connection ended. */
@@ -85,4 +86,30 @@ describe('the subscriber connection ends for good', () => {
     );
     expect(backend.watchedIds).toBe(0);
   }, 60_000);
+
+  it.each([
+    [false, 'connecting at once'],
+    [true, 'lazyConnect: watching connects it'],
+  ])(
+    "a Cluster client that ends before it was ever ready: ready() rejects and leaves no 'ready' listener (lazyConnect %s, %s)",
+    async (lazyConnect) => {
+      const port = await freePort(); // nothing listens there
+      const client = new Cluster([{ host: '127.0.0.1', port }], {
+        clusterRetryStrategy: (times) => (times > 2 ? null : 20),
+        lazyConnect,
+      });
+      client.on('error', () => {});
+      const backend = new RedisBackend({ client, prefix: `endr:${randomUUID().slice(0, 8)}:` });
+      cleanups.push(() => backend.close());
+      const before = client.listenerCount('ready');
+      const error = await withTimeout(
+        backend.ready().catch((e: unknown) => e),
+        10_000,
+        'ready()',
+      );
+      expectEnded(error);
+      expect(client.listenerCount('ready')).toBe(before);
+    },
+    20_000,
+  );
 });
