@@ -4,7 +4,14 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Actor, actor, IsolatedTaskError, type Isolation, MemoryBroker } from '../../../src/index.js';
 import { type Harness, harness, sleep, typesOf } from '../support.js';
-import { BEHAVIOURS, type BehaviourArgs, IsolateLog, isAlive, isolateHandles } from './support.js';
+import {
+  BEHAVIOURS,
+  type BehaviourArgs,
+  IsolateLog,
+  isAlive,
+  isolateHandles,
+  runningMarker,
+} from './support.js';
 
 interface WhoAmI {
   pid: number;
@@ -53,9 +60,10 @@ describe.each<Isolation>(['thread', 'process'])('isolation %s', (isolation) => {
     const behave = declare();
     h.worker({ concurrency: 1 });
     const first = await whoami(behave);
-    const message = await behave.send('busy-loop', null);
-    await h.next('started', message.messageId, 15_000);
-    await sleep(50);
+    const marker = runningMarker();
+    const message = await behave.send('busy-loop', marker.path);
+    await marker.running();
+    marker.remove();
     await h.abortable.abort(message.messageId, { reason: 'too slow' });
     const aborted = await h.next('aborted', message.messageId);
     expect(aborted).toMatchObject({ started: true, graceful: false, event: { reason: 'too slow' } });
@@ -203,8 +211,10 @@ describe('isolation thread', () => {
     // A warm isolate: the handler module is loaded, so the handler runs before the abort message arrives
     // (an abort that reaches the isolate while the module still loads ends the task unrun, nothing to kill).
     await h.next('succeeded', (await behave.send('whoami', null)).messageId, 15_000);
-    const message = await behave.send('async-loop', null);
-    await h.next('started', message.messageId, 15_000);
+    const marker = runningMarker();
+    const message = await behave.send('async-loop', marker.path);
+    await marker.running();
+    marker.remove();
     // The clock of IsolateEvent.at.
     const abortedAt = performance.timeOrigin + performance.now();
     await h.abortable.abort(message.messageId);

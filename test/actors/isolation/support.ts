@@ -1,4 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ISOLATE_CHANNEL, type IsolateEvent } from '../../../src/index.js';
 
 /** The module of the isolation tests' handlers (see fixtures/behaviours.ts). */
@@ -6,6 +9,25 @@ export const BEHAVIOURS = new URL('./fixtures/behaviours.ts', import.meta.url);
 
 /** The args of the behaviours module. */
 export type BehaviourArgs = [what: string, param: number | string | null];
+
+/**
+ * A file a behaviour writes when its handler starts (pass `path` as its param), and a wait for it: abort a
+ * loop only once it runs (an abort that reaches an isolate before its handler ran ends the task unrun).
+ */
+export function runningMarker(): { path: string; running(ms?: number): Promise<void>; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'rx-abort-running-'));
+  const path = join(dir, 'running');
+  return {
+    path,
+    async running(ms = 15_000) {
+      for (const started = Date.now(); !existsSync(path); ) {
+        if (Date.now() - started > ms) throw new Error(`the handler did not start within ${ms} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
 
 /** Records what {@link ISOLATE_CHANNEL} publishes while it is open. */
 export class IsolateLog {

@@ -4,8 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { actor, RedisBackend, RedisBroker } from '../../../src/index.js';
-import { BEHAVIOURS, type BehaviourArgs, IsolateLog, isAlive } from '../../actors/isolation/support.js';
-import { harness, sleep } from '../../actors/support.js';
+import {
+  BEHAVIOURS,
+  type BehaviourArgs,
+  IsolateLog,
+  isAlive,
+  runningMarker,
+} from '../../actors/isolation/support.js';
+import { harness } from '../../actors/support.js';
 import { type RedisServerHandle, startRedisServer } from '../../support/redisServer.js';
 
 const execFileAsync = promisify(execFile);
@@ -51,11 +57,11 @@ it('on Redis, handlers that ignore their signal (busy loop in a thread and in a 
       succeeds(inProcess.send('whoami', null)),
       succeeds(inThread.send('whoami', null)),
     ]);
-    const threadLoop = await inThread.send('busy-loop', null);
-    const processLoop = await inProcess.send('busy-loop', null);
-    await h.next('started', threadLoop.messageId);
-    await h.next('started', processLoop.messageId);
-    await sleep(100);
+    const [threadRunning, processRunning] = [runningMarker(), runningMarker()];
+    const threadLoop = await inThread.send('busy-loop', threadRunning.path);
+    const processLoop = await inProcess.send('busy-loop', processRunning.path);
+    await threadRunning.running();
+    await processRunning.running();
     await abortElsewhere(threadLoop.messageId, processLoop.messageId);
     for (const message of [threadLoop, processLoop]) {
       expect(await h.next('aborted', message.messageId)).toMatchObject({
@@ -76,10 +82,11 @@ it('on Redis, handlers that ignore their signal (busy loop in a thread and in a 
     expect(log.of('terminated', processLoop.messageId)).toHaveLength(1);
     expect(isAlive(first?.pid ?? 0)).toBe(false);
 
-    const asyncLoop = await inThread.send('async-loop', null);
-    await h.next('started', asyncLoop.messageId);
-    await sleep(100);
+    const asyncRunning = runningMarker();
+    const asyncLoop = await inThread.send('async-loop', asyncRunning.path);
+    await asyncRunning.running();
     await abortElsewhere(asyncLoop.messageId);
+    for (const marker of [threadRunning, processRunning, asyncRunning]) marker.remove();
     await h.next('aborted', asyncLoop.messageId);
     await succeeds(inThread.send('whoami', null));
     await log.next('terminated', asyncLoop.messageId);
