@@ -30,20 +30,40 @@ const job = (id: string) => ({ id, timestamp: Date.now() - 10 }) as never;
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('attachAborts', () => {
-  it("cancels a running job when it is aborted, once, with the reason, and reports it 'stopped'", async () => {
+  it("cancels a running job when it is aborted, once, with the reason, and reports it 'stopped' once it failed", async () => {
     const abortable = new Abortable({ backend: new MemoryBackend() });
     const worker = new WorkerStandIn();
     const own = worker.processJob;
     const detach = attachAborts(worker as never, { abortable });
     expect(worker.processJob).not.toBe(own);
-    void worker.processJob(job('1'));
+    const running = { id: '1', timestamp: Date.now() - 10, failedReason: undefined as string | undefined };
+    const run = worker.processJob(running);
     await abortable.abort('bull:q:1', { reason: 'enough' });
     await abortable.abort('bull:q:1');
     expect(worker.cancelled).toEqual([['1', 'aborted: enough']]);
+    // cancelJob only signals: nothing is reported until the job has settled.
+    expect(await abortable.outcome('bull:q:1')).toBeNull();
+    running.failedReason = 'aborted: enough'; // as BullMQ's moveToFailed sets it
+    worker.finish('1');
+    await run;
+    await tick();
     expect((await abortable.outcome('bull:q:1'))?.outcome).toBe('stopped');
     detach();
     expect(worker.processJob).toBe(own);
     expect(Object.hasOwn(worker, 'processJob')).toBe(false);
+  });
+
+  it("reports 'finished' for a cancelled job whose processor completed it anyway", async () => {
+    const abortable = new Abortable({ backend: new MemoryBackend() });
+    const worker = new WorkerStandIn();
+    attachAborts(worker as never, { abortable });
+    const run = worker.processJob(job('2'));
+    await abortable.abort('bull:q:2');
+    expect(worker.cancelled).toEqual([['2', 'aborted']]);
+    worker.finish('2'); // completed: BullMQ set no failedReason
+    await run;
+    await tick();
+    expect((await abortable.outcome('bull:q:2'))?.outcome).toBe('finished');
   });
 
   it('releases the watch when the job leaves the worker, whatever way, and not before', async () => {
